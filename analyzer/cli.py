@@ -1,0 +1,206 @@
+"""The ``analyzer`` command: a thin layer that parses, builds Settings, calls the library, renders."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import render
+from .batch import run_batch
+from .config import DEFAULT_MAX_PAGES, DEFAULT_TIMEOUT, Settings
+from .errors import AnalyzerError
+from .evaluate import evaluate, keyword_predictor, model_predictor, read_labeled
+from .extract import extract_blocks, extract_text
+from .model import load_model, train
+from .report import Report
+from .scanner import classify_html, classify_text, fetch_page, scan
+from .version import __version__
+
+FORMATS = ("text", "json", "md")
+
+
+def _scan_options(function: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--allow-private", is_flag=True, help="Allow loopback, private and link-local addresses."),
+            click.option("--ignore-robots", is_flag=True, help="Do not obey robots.txt."),
+            click.option("--max-pages", type=click.IntRange(min=1), default=DEFAULT_MAX_PAGES, show_default=True,
+                         help="Most pages fetched per site."),
+            click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
+                         help="Seconds per request."),
+            click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
+                         help="Model folder (default: the shipped model)."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _settings(allow_private: bool, ignore_robots: bool, max_pages: int, timeout: float, model_dir: str | None,
+              **extra: Any) -> Settings:
+    return Settings(allow_private=allow_private, obey_robots=not ignore_robots, max_pages=max_pages,
+                    timeout=timeout, model_path=model_dir, **extra)
+
+
+def _output_format(as_json: bool, output_format: str) -> str:
+    return "json" if as_json else output_format
+
+
+def _render(report: Report, output_format: str) -> str:
+    if output_format == "json":
+        return render.render_json(report) + "\n"
+    if output_format == "md":
+        return render.render_markdown(report)
+    return render.render_text(report)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="analyzer")
+@click.option("-v", "--verbose", count=True, help="Log progress to stderr (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Tell what an outsourcing vendor really sells: BPO, KPO, LPO and ITO, with evidence."""
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command("scan")
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@_scan_options
+def scan_command(url: str, as_json: bool, output_format: str, **options: Any) -> None:
+    """Scan a vendor's site: find its services pages and label what it sells.
+
+    Exits 1 when the site could not be scanned (the report says why).
+    """
+    report = scan(url, settings=_settings(**options))
+    click.echo(_render(report, _output_format(as_json, output_format)), nl=False)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command("classify")
+@click.argument("file", type=click.File("rb"))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format.")
+@click.option("--text", "is_text", is_flag=True, help="Treat the input as plain text, not HTML.")
+@click.option("--url", default=None, help="The page's URL, recorded in the report.")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
+              help="Model folder (default: the shipped model).")
+def classify_command(file: Any, as_json: bool, output_format: str, is_text: bool, url: str | None,
+                     model_dir: str | None) -> None:
+    """Classify a saved HTML or text file (- for stdin), with no network."""
+    data = file.read()
+    model = load_model(model_dir)
+    text = data.decode("utf-8", errors="replace")
+    if is_text or not _looks_like_html(text):
+        report = classify_text(text, model=model)
+    else:
+        report = classify_html(text, url=url or _file_url(file), model=model)
+    click.echo(_render(report, _output_format(as_json, output_format)), nl=False)
+
+
+@cli.command("batch")
+@click.argument("urls", type=click.File("r", encoding="utf-8", errors="replace"))
+@click.option("-o", "--output", type=click.File("a", encoding="utf-8"), default="-",
+              help="Output JSONL file (default: stdout).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Sites scanned at once.")
+@_scan_options
+def batch_command(urls: Any, output: Any, concurrency: int, **options: Any) -> None:
+    """Scan a list of URLs (one a line; - for stdin), writing one JSON line per URL."""
+    summary = run_batch(urls, output, settings=_settings(concurrency=concurrency, **options))
+    statuses = ", ".join(f"{count} {status}" for status, count in sorted(summary.by_status.items()))
+    click.echo(f"{summary.total} URLs: {statuses or 'none'}", err=True)
+
+
+@cli.command("train")
+@click.option("--corpus", "corpus_dir", type=click.Path(exists=True, file_okay=False), default="corpus",
+              show_default=True, help="Folder of corpus *.jsonl files.")
+@click.option("--out", "model_dir", type=click.Path(file_okay=False), default="models", show_default=True,
+              help="Folder to write the model and manifest to.")
+@click.option("--folds", type=click.IntRange(min=0), default=5, show_default=True,
+              help="Grouped cross-validation folds (0 skips).")
+def train_command(corpus_dir: str, model_dir: str, folds: int) -> None:
+    """Train the block classifier on the corpus and save it with its manifest."""
+    manifest = train(corpus_dir, model_dir, folds=folds)
+    corpus = manifest["corpus"]
+    click.echo(f"trained on {corpus['blocks']} blocks from {corpus['pages']} pages: {corpus['labels']}")
+    cv = manifest.get("cross_validation") or {}
+    if cv:
+        f1 = "  ".join(f"{label} {score:.3f}" for label, score in cv["f1"].items())
+        click.echo(f"cross-validated ({cv['folds']} folds by page): macro-F1 {cv['macro_f1']:.3f}  {f1}")
+    click.echo(f"wrote {Path(model_dir) / manifest['file']}  sha256 {manifest['sha256']}")
+
+
+@cli.command("evaluate")
+@click.argument("labels", type=click.Path(exists=True, dir_okay=False))
+@click.argument("pages_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--baseline", is_flag=True, help="Also score the keyword baseline.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
+              help="Model folder (default: the shipped model).")
+def evaluate_command(labels: str, pages_dir: str, baseline: bool, as_json: bool, model_dir: str | None) -> None:
+    """Score the model on a labeled folder of saved pages (the format of pages.jsonl)."""
+    pages = read_labeled(labels, pages_dir)
+    results = {"model": evaluate(pages, model_predictor(load_model(model_dir)))}
+    if baseline:
+        results["keyword baseline"] = evaluate(pages, keyword_predictor)
+    if as_json:
+        click.echo(json.dumps({name: scores.to_dict() for name, scores in results.items()}, indent=2))
+        return
+    for name, scores in results.items():
+        f1 = "  ".join(f"{label} {value:.3f}" for label, value in scores.f1.items())
+        click.echo(f"{name} on {scores.pages} pages")
+        click.echo(f"  F1            {f1}")
+        click.echo(f"  macro-F1      {scores.macro_f1:.3f}")
+        click.echo(f"  primary acc.  {scores.primary_accuracy:.3f}")
+        click.echo(f"  mix error     {scores.mix_error:.3f}")
+        click.echo(f"  vendor acc.   {scores.vendor_accuracy:.3f}")
+
+
+@cli.command("extract")
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print the offering blocks as JSON lines.")
+@_scan_options
+def extract_command(source: str, as_json: bool, **options: Any) -> None:
+    """Print the cleaned text of a page (a file, - for stdin, or a URL): what the model reads."""
+    if source == "-":
+        html, url = sys.stdin.buffer.read().decode("utf-8", errors="replace"), None
+    elif Path(source).is_file():
+        html, url = Path(source).read_bytes().decode("utf-8", errors="replace"), None
+    else:
+        page = fetch_page(source, settings=_settings(**options))
+        html, url = page.html, page.final_url
+    if as_json:
+        for block in extract_blocks(html, url=url):
+            click.echo(json.dumps({"kind": block.kind, "heading_path": list(block.heading_path),
+                                   "text": block.text, "url": block.url}, ensure_ascii=False))
+    else:
+        click.echo(extract_text(html))
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text[:2000].lower()
+    return "<html" in head or "<body" in head or "<div" in head or "<p" in head or "<!doctype" in head
+
+
+def _file_url(file: Any) -> str | None:
+    name = getattr(file, "name", None)
+    return None if not name or name == "<stdin>" else str(name)
+
+
+def main() -> None:
+    """Entry point: library errors become `Name: message` and exit code 2."""
+    try:
+        cli(standalone_mode=True)
+    except AnalyzerError as exc:
+        click.echo(f"{type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,102 @@
+"""The analyzer's exceptions.
+
+    AnalyzerError
+    ├── ScanError                  a vendor could not be scanned; becomes a Report with status "error"
+    │   ├── InvalidURL             kind "invalid_url"
+    │   ├── PrivateAddress         kind "private_address"
+    │   ├── DNSError               kind "dns"
+    │   ├── ConnectError           kind "connect"
+    │   ├── FetchTimeout           kind "timeout"
+    │   ├── TooManyRedirects       kind "redirects"
+    │   ├── HTTPStatusError        kind "http_status"
+    │   ├── NotHTML                kind "not_html"
+    │   ├── TooLarge               kind "too_large"
+    │   ├── RobotsDisallowed       kind "robots"
+    │   ├── NeedsJavaScript        kind "needs_js"
+    │   ├── NoServicesPage         kind "no_services_page"
+    │   └── InternalError          kind "internal": a bug, reported as a row instead of a crash
+    ├── ModelError                 the shipped model is missing, altered or from another version
+    └── CorpusError                a corpus file is malformed
+
+Every ScanError carries a machine-readable ``kind``; batch rows and reports use it as
+``error.kind``.
+"""
+
+from __future__ import annotations
+
+
+class AnalyzerError(Exception):
+    """Base of every error the analyzer raises on purpose."""
+
+
+class ScanError(AnalyzerError):
+    kind = "scan"
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.url = url
+
+
+class InvalidURL(ScanError):
+    kind = "invalid_url"
+
+
+class PrivateAddress(ScanError):
+    kind = "private_address"
+
+
+class DNSError(ScanError):
+    kind = "dns"
+
+
+class ConnectError(ScanError):
+    kind = "connect"
+
+
+class FetchTimeout(ScanError):
+    kind = "timeout"
+
+
+class TooManyRedirects(ScanError):
+    kind = "redirects"
+
+
+class HTTPStatusError(ScanError):
+    kind = "http_status"
+
+    def __init__(self, message: str, *, url: str | None = None, status: int) -> None:
+        super().__init__(message, url=url)
+        self.status = status
+
+
+class NotHTML(ScanError):
+    kind = "not_html"
+
+
+class TooLarge(ScanError):
+    kind = "too_large"
+
+
+class RobotsDisallowed(ScanError):
+    kind = "robots"
+
+
+class NeedsJavaScript(ScanError):
+    kind = "needs_js"
+
+
+class NoServicesPage(ScanError):
+    kind = "no_services_page"
+
+
+class InternalError(ScanError):
+    kind = "internal"
+
+
+class ModelError(AnalyzerError):
+    """The model file is missing, does not match its manifest, or cannot be loaded."""
+
+
+class CorpusError(AnalyzerError):
+    """A corpus file is malformed."""

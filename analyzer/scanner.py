@@ -1,0 +1,201 @@
+"""From a URL, HTML or text to a Report: the one path every entry point takes.
+
+The async core (``ascan``, ``ascan_many``) is written once; ``scan`` and ``scan_many``
+wrap it for synchronous callers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from . import errors
+from .config import Settings
+from .discover import discover
+from .extract import Block, drop_repeated, extract_blocks, extract_text, page_title
+from .fetch import FetchedPage, Fetcher, normalize_input_url
+from .model import BlockModel, load_model, model_input
+from .report import BlockPrediction, PageInfo, Report, build_report, error_report
+from .taxonomy import CLASSES, NONE, find_claims
+
+logger = logging.getLogger(__name__)
+
+# Text shorter than this on a page whose markup is mostly scripts means the content is
+# rendered by JavaScript; classifying the empty shell would give a confident wrong answer.
+NEEDS_JS_MAX_CHARS = 200
+
+
+@dataclass(frozen=True)
+class PageSource:
+    """A page to classify: its HTML and where it came from."""
+
+    url: str | None
+    html: str
+    role: str = "services"
+    http_status: int | None = None
+
+
+def classify_pages(
+    url: str,
+    pages: Sequence[PageSource],
+    *,
+    model: BlockModel | None = None,
+    final_url: str | None = None,
+    home_html: str | None = None,
+) -> Report:
+    """Classify already-fetched pages of one vendor; the home page, if given, is read for its claim."""
+    model = model or load_model()
+    blocks_by_page = [extract_blocks(page.html, url=page.url) for page in pages]
+    if len(pages) >= 3:
+        blocks_by_page = drop_repeated(blocks_by_page)
+    blocks = [block for page_blocks in blocks_by_page for block in page_blocks]
+    predictions = predict_blocks(blocks, model)
+    claim_text = "\n".join([*(page_title(page.html) for page in pages), *(b.text for b in blocks)])
+    if home_html is not None:
+        claim_text += "\n" + page_title(home_html) + "\n" + extract_text(home_html)
+    page_infos = [
+        PageInfo(page.url or url, page.role, page.http_status, sum(len(b.text) for b in page_blocks))
+        for page, page_blocks in zip(pages, blocks_by_page, strict=True)
+    ]
+    return build_report(
+        url,
+        predictions,
+        final_url=final_url,
+        pages=page_infos,
+        claim=sorted(find_claims(claim_text)),
+        model=model.info,
+    )
+
+
+def predict_blocks(blocks: Sequence[Block], model: BlockModel) -> list[BlockPrediction]:
+    probabilities = model.predict_proba([model_input(b.text, b.heading) for b in blocks])
+    predictions = []
+    for block, row in zip(blocks, probabilities, strict=True):
+        by_label = {label: float(p) for label, p in zip(CLASSES, row, strict=True)}
+        best = max(by_label, key=by_label.__getitem__)
+        predictions.append(BlockPrediction(block.text, block.url, best, by_label))
+    return predictions
+
+
+def classify_html(html: str | bytes, *, url: str | None = None, model: BlockModel | None = None) -> Report:
+    """Classify one saved page's HTML, with no network."""
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", errors="replace")
+    return classify_pages(url or "", [PageSource(url, html)], model=model, final_url=url)
+
+
+def classify_text(text: str, *, model: BlockModel | None = None) -> Report:
+    """Classify plain text: each paragraph (blank-line separated) is one block."""
+    model = model or load_model()
+    blocks = [Block(" ".join(chunk.split()), "paragraph") for chunk in text.split("\n\n") if chunk.strip()]
+    return build_report(
+        "", predict_blocks(blocks, model), final_url=None, claim=sorted(find_claims(text)), model=model.info
+    )
+
+
+async def ascan(url: str, *, settings: Settings | None = None, allow_private: bool | None = None) -> Report:
+    """Scan one vendor URL: fetch its home page, find its services pages, classify them."""
+    settings = _settings(settings, allow_private)
+    model = load_model(settings.model_path)
+    async with Fetcher(settings) as fetcher:
+        return await scan_site(url, fetcher, model, settings)
+
+
+def scan(url: str, *, settings: Settings | None = None, allow_private: bool | None = None) -> Report:
+    """Synchronous ``ascan``."""
+    return asyncio.run(ascan(url, settings=settings, allow_private=allow_private))
+
+
+async def ascan_many(
+    urls: Iterable[str], *, settings: Settings | None = None, allow_private: bool | None = None
+) -> AsyncIterator[Report]:
+    """Scan many URLs over one client, ``settings.concurrency`` at a time; yields as each finishes."""
+    settings = _settings(settings, allow_private)
+    model = load_model(settings.model_path)
+    async with Fetcher(settings) as fetcher:
+        pending: set[asyncio.Task[Report]] = set()
+        source = iter(urls)
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(pending) < settings.concurrency:
+                    url = next(source, None)
+                    if url is None:
+                        exhausted = True
+                    else:
+                        pending.add(asyncio.create_task(scan_site(url, fetcher, model, settings)))
+                if not pending:
+                    return
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+        finally:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def scan_many(urls: Iterable[str], *, settings: Settings | None = None, allow_private: bool | None = None) -> Iterator[Report]:
+    """Synchronous ``ascan_many``: an iterator of reports in the order they finish."""
+    with asyncio.Runner() as runner:
+        reports = ascan_many(urls, settings=settings, allow_private=allow_private)
+        try:
+            while True:
+                try:
+                    yield runner.run(reports.__anext__())
+                except StopAsyncIteration:
+                    return
+        finally:
+            runner.run(reports.aclose())
+
+
+async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Settings) -> Report:
+    """One vendor, start to finish; every failure becomes an error Report, never an exception."""
+    try:
+        start = normalize_input_url(url)
+        async with asyncio.timeout(settings.site_timeout):
+            home = await fetcher.fetch(start)
+            _check_rendered(home.html, home.final_url)
+            pages = await discover(home, fetcher, settings)
+    except errors.ScanError as exc:
+        return error_report(url, exc, model=model.info)
+    except TimeoutError:
+        return error_report(url, errors.FetchTimeout(f"site took over {settings.site_timeout:g} s", url=url), model=model.info)
+    except Exception as exc:  # a bug must cost one row, not the batch
+        logger.exception("internal error scanning %s", url)
+        return error_report(url, errors.InternalError(f"{type(exc).__name__}: {exc}", url=url), model=model.info)
+    sources = [PageSource(page.final_url, page.html, role, page.status) for page, role in pages]
+    report = classify_pages(url, sources, model=model, final_url=home.final_url, home_html=home.html)
+    if all(source.role == "home" for source in sources) and not report.offered:
+        return error_report(
+            url,
+            errors.NoServicesPage(f"no services page found on {home.final_url}, and the home page lists no offerings", url=home.final_url),
+            pages=report.pages,
+            model=model.info,
+        )
+    return report
+
+
+def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:
+    """Fetch one page with the scan's safety rules; raises a ScanError on failure."""
+
+    async def fetch() -> FetchedPage:
+        async with Fetcher(settings or Settings()) as fetcher:
+            return await fetcher.fetch(normalize_input_url(url))
+
+    return asyncio.run(fetch())
+
+
+def _check_rendered(html: str, url: str) -> None:
+    text_chars = sum(len(b.text) for b in extract_blocks(html))
+    if text_chars < NEEDS_JS_MAX_CHARS and "<script" in html.lower():
+        raise errors.NeedsJavaScript(f"{url} shows almost no text without JavaScript", url=url)
+
+
+def _settings(settings: Settings | None, allow_private: bool | None) -> Settings:
+    settings = settings or Settings()
+    if allow_private is not None and allow_private != settings.allow_private:
+        settings = settings.with_changes(allow_private=allow_private)
+    return settings

@@ -1,0 +1,1 @@
+"""The shipped, trained model and its manifest (see model.py)."""

@@ -1,0 +1,123 @@
+"""End-to-end scans against real local sites, and every kind of bad input."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+import pytest
+
+import analyzer
+from analyzer import Settings
+
+
+def test_scan_finds_services_page_and_labels_mix(serve_site: Callable[[str], str], local_settings: Settings) -> None:
+    base = serve_site("northwind")
+    report = analyzer.scan(base + "/", settings=local_settings)
+    assert report.status == "ok", report.error
+    assert [p.role for p in report.pages] == ["services"]
+    assert report.pages[0].url.endswith("/services.html")
+    assert report.primary == "BPO"
+    assert "BPO" in report.offered and "ITO" in report.offered
+    assert report.mix["BPO"] > report.mix["ITO"] > 0
+    assert abs(sum(report.mix.values()) - 1.0) < 1e-6
+    assert report.claim == ["BPO"]
+    assert 1 <= len(report.evidence["BPO"]) <= 3
+    assert all(e.url and e.url.endswith("/services.html") for e in report.evidence["BPO"])
+    assert report.model is not None and len(report.model.sha256) == 64
+
+
+def test_scan_follows_hub_link(serve_site: Callable[[str], str], local_settings: Settings) -> None:
+    report = analyzer.scan(serve_site("lexhub"), settings=local_settings)
+    assert report.status == "ok", report.error
+    assert report.primary == "LPO"
+    assert report.offered == ["LPO"]
+
+
+def test_private_addresses_refused_by_default(serve_site: Callable[[str], str]) -> None:
+    report = analyzer.scan(serve_site("northwind"))
+    assert report.status == "error"
+    assert report.error is not None and report.error.kind == "private_address"
+
+
+def test_allow_private_keyword(serve_site: Callable[[str], str]) -> None:
+    report = analyzer.scan(serve_site("northwind"), allow_private=True)
+    assert report.status == "ok"
+
+
+def test_robots_disallow(serve_site: Callable[[str], str], local_settings: Settings) -> None:
+    report = analyzer.scan(serve_site("private-eye"), settings=local_settings)
+    assert report.error is not None and report.error.kind == "robots"
+    ignored = analyzer.scan(serve_site("private-eye"), settings=local_settings.with_changes(obey_robots=False))
+    assert ignored.error is None or ignored.error.kind != "robots"
+
+
+def test_site_without_services_page(serve_site: Callable[[str], str], local_settings: Settings) -> None:
+    report = analyzer.scan(serve_site("crumbs"), settings=local_settings)
+    assert report.status == "error"
+    assert report.error is not None and report.error.kind == "no_services_page"
+    assert report.offered == [] and sum(report.mix.values()) == 0
+
+
+def test_javascript_shell(serve_site: Callable[[str], str], local_settings: Settings) -> None:
+    report = analyzer.scan(serve_site("emptyshell"), settings=local_settings)
+    assert report.error is not None and report.error.kind == "needs_js"
+
+
+@pytest.mark.parametrize("url", ["http://", "ftp://example.com/", "http://exa mple.com/", "http://[::1", "   "])
+def test_malformed_url(url: str) -> None:
+    report = analyzer.scan(url)
+    assert report.status == "error"
+    assert report.error is not None and report.error.kind == "invalid_url"
+    assert report.url == url
+
+
+def test_unresolvable_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A DNS failure is the one fault no local server can produce, so the resolver is made to fail.
+    def fail(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+    report = analyzer.scan("https://vendor.invalid/")
+    assert report.error is not None and report.error.kind == "dns"
+
+
+def test_refused_connection(local_settings: Settings) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    report = analyzer.scan(f"http://127.0.0.1:{port}/", settings=local_settings)
+    assert report.error is not None and report.error.kind == "connect"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/_fault/status/404", "http_status"),
+        ("/_fault/status/500", "http_status"),
+        ("/_fault/pdf", "not_html"),
+        ("/_fault/big/20000000", "too_large"),
+        ("/_fault/slow/3", "timeout"),
+    ],
+)
+def test_bad_responses(serve_site: Callable[[str], str], path: str, kind: str) -> None:
+    settings = Settings(allow_private=True, timeout=0.5, retries=0, max_bytes=1_000_000)
+    report = analyzer.scan(serve_site("crumbs") + path, settings=settings)
+    assert report.status == "error"
+    assert report.error is not None and report.error.kind == kind
+    assert report.error.message
+
+
+def test_scan_many_yields_one_report_per_url(serve_site: Callable[[str], str], local_settings: Settings) -> None:
+    urls = [serve_site("northwind"), serve_site("lexhub"), "not a url", serve_site("crumbs") + "/_fault/status/500"]
+    reports = list(analyzer.scan_many(urls, settings=local_settings))
+    assert sorted(r.url for r in reports) == sorted(urls)
+    by_url = {r.url: r for r in reports}
+    assert by_url[urls[0]].primary == "BPO"
+    assert by_url[urls[2]].error is not None and by_url[urls[2]].error.kind == "invalid_url"
+
+
+@pytest.mark.anyio
+async def test_ascan_inside_running_loop(serve_site: Callable[[str], str], local_settings: Settings) -> None:
+    report = await analyzer.ascan(serve_site("lexhub"), settings=local_settings)
+    assert report.primary == "LPO"
