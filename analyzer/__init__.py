@@ -16,12 +16,12 @@ from .taxonomy import LABELS
 from .version import __version__
 
 __all__ = [
-    "LABELS",
     "AnalyzerError",
     "Block",
     "CorpusError",
     "ErrorInfo",
     "Evidence",
+    "LABELS",
     "ModelError",
     "ModelInfo",
     "PageInfo",

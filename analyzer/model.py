@@ -133,7 +133,13 @@ class BlockModel:
 
 
 def default_model_dir() -> Path:
-    return Path(str(resources.files("analyzer.models")))
+    """The shipped model: the installed ``analyzer.models`` package, else a checkout's models/."""
+    try:
+        return Path(str(resources.files("analyzer.models")))
+    except ModuleNotFoundError:
+        # Importing the package from a source checkout (pytest at the repo root puts it first on
+        # sys.path) does not see the installed models package, but the folder is right there.
+        return Path(__file__).resolve().parent.parent / "models"
 
 
 def load_model(directory: str | Path | None = None) -> BlockModel:

@@ -1,0 +1,83 @@
+"""The model file: verified before loading, reproducible from the corpus, shipped in the wheel."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from analyzer.corpus import read_corpus
+from analyzer.errors import CorpusError, ModelError
+from analyzer.model import MANIFEST_FILE, MODEL_FILE, default_model_dir, load_model, train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every fifth page of the real corpus: enough to train on in a second."""
+    blocks = read_corpus(ROOT / "corpus")
+    pages = sorted({b.page for b in blocks})[::5]
+    keep = set(pages)
+    folder = tmp_path_factory.mktemp("corpus")
+    with (folder / "small.jsonl").open("w", encoding="utf-8") as out:
+        for b in blocks:
+            if b.page in keep:
+                out.write(json.dumps({"page": b.page, "label": b.label, "kind": b.kind, "text": b.text}) + "\n")
+    return folder
+
+
+def test_training_is_reproducible(small_corpus: Path, tmp_path: Path) -> None:
+    first = train(small_corpus, tmp_path / "a", folds=2)
+    second = train(small_corpus, tmp_path / "b", folds=2)
+    assert first["sha256"] == second["sha256"]
+    assert first["cross_validation"] == second["cross_validation"]
+    assert (tmp_path / "a" / MODEL_FILE).read_bytes() == (tmp_path / "b" / MODEL_FILE).read_bytes()
+
+
+def test_altered_model_file_is_refused(small_corpus: Path, tmp_path: Path) -> None:
+    train(small_corpus, tmp_path, folds=0)
+    load_model(tmp_path)
+    path = tmp_path / MODEL_FILE
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    from analyzer.model import _load_model
+
+    _load_model.cache_clear()
+    with pytest.raises(ModelError, match="does not match"):
+        load_model(tmp_path)
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="analyzer train"):
+        load_model(tmp_path)
+
+
+def test_bad_corpus_line_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"page": "x", "label": "BPO", "text": "ok"}\n{"page": "x", "label": "XYZ", "text": "t"}\n')
+    with pytest.raises(CorpusError, match="bad.jsonl:2"):
+        read_corpus(tmp_path)
+
+
+def test_shipped_manifest_describes_the_shipped_model() -> None:
+    manifest = json.loads((default_model_dir() / MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert {"sklearn_version", "sha256", "trained_at", "corpus", "cross_validation"} <= set(manifest)
+    assert manifest["corpus"]["blocks"] == len(read_corpus(ROOT / "corpus"))
+    assert load_model().info.sha256 == manifest["sha256"]
+
+
+def test_wheel_ships_the_model(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (wheel,) = tmp_path.glob("analyzer-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert f"analyzer/models/{MODEL_FILE}" in names
+    assert f"analyzer/models/{MANIFEST_FILE}" in names
