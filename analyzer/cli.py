@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
 from . import render
-from .batch import run_batch
-from .config import DEFAULT_MAX_PAGES, DEFAULT_TIMEOUT, Settings
+from .batch import DEFAULT_PARTITION_SIZE, BatchOptions, count_urls, run_batch
+from .batch_output import FORMATS as BATCH_FORMATS
+from .config import DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, DEFAULT_PER_HOST, DEFAULT_TIMEOUT, Settings
 from .errors import AnalyzerError
 from .evaluate import evaluate, keyword_predictor, model_predictor, read_labeled
 from .extract import extract_blocks, extract_text
+from .html_report import DEFAULT_TITLE, read_results, write_html
 from .model import load_model, train
+from .progress import make_progress, summary_text
 from .report import Report
 from .scanner import classify_html, classify_text, fetch_page, scan
 from .version import __version__
@@ -56,7 +64,9 @@ def _render(report: Report, output_format: str) -> str:
         return render.render_json(report) + "\n"
     if output_format == "md":
         return render.render_markdown(report)
-    return render.render_text(report)
+    # Styled always, unless NO_COLOR is set; click.echo drops the codes when stdout is no terminal.
+    width = shutil.get_terminal_size().columns
+    return render.render_text(report, width=width, color=not os.environ.get("NO_COLOR"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -108,17 +118,98 @@ def classify_command(file: Any, as_json: bool, output_format: str, is_text: bool
 
 
 @cli.command("batch")
-@click.argument("urls", type=click.File("r", encoding="utf-8", errors="replace"))
-@click.option("-o", "--output", type=click.File("a", encoding="utf-8"), default="-",
-              help="Output JSONL file (default: stdout).")
-@click.option("--concurrency", type=click.IntRange(min=1), default=64, show_default=True,
-              help="Sites scanned at once.")
+@click.argument("urls", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", default="-", show_default=True, help="Output file; - for stdout.")
+@click.option("--format", "output_format", type=click.Choice(BATCH_FORMATS), default="jsonl", show_default=True,
+              help="JSON lines (one report per line) or CSV (the report flattened to columns).")
+@click.option("--resume", is_flag=True, help="Skip URLs already in the output file and append the rest.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=DEFAULT_CONCURRENCY, show_default=True,
+              help="Sites scanned at once (per Dask partition with --dask).")
+@click.option("--per-host", type=click.IntRange(min=1), default=DEFAULT_PER_HOST, show_default=True,
+              help="Requests at once to one host.")
+@click.option("--dask", "dask_address", envvar="DASK_SCHEDULER_ADDRESS", default=None, metavar="ADDRESS",
+              help="Run on the Dask cluster whose scheduler is at ADDRESS (default: $DASK_SCHEDULER_ADDRESS).")
+@click.option("--partition-size", type=click.IntRange(min=1), default=DEFAULT_PARTITION_SIZE, show_default=True,
+              help="URLs per Dask task.")
 @_scan_options
-def batch_command(urls: Any, output: Any, concurrency: int, **options: Any) -> None:
-    """Scan a list of URLs (one a line; - for stdin), writing one JSON line per URL."""
-    summary = run_batch(urls, output, settings=_settings(concurrency=concurrency, **options))
-    statuses = ", ".join(f"{count} {status}" for status, count in sorted(summary.by_status.items()))
-    click.echo(f"{summary.total} URLs: {statuses or 'none'}", err=True)
+def batch_command(urls: str, output: str, output_format: str, resume: bool, overwrite: bool, concurrency: int,
+                  per_host: int, dask_address: str | None, partition_size: int, **options: Any) -> None:
+    """Scan a list of URLs (one a line, # comments; - for stdin), writing one row per URL as each finishes.
+
+    An existing output file is continued with --resume or replaced with --overwrite, never mixed
+    with a new run. Progress and a closing summary go to stderr. Ctrl-C stops cleanly (exit 130);
+    --resume then finishes the list.
+    """
+    batch = BatchOptions(output=output, output_format=output_format, resume=resume, overwrite=overwrite,
+                         dask_address=dask_address, partition_size=partition_size)
+    settings = _settings(concurrency=concurrency, per_host=per_host, **options)
+    total = None
+    if urls != "-":
+        with click.open_file(urls, encoding="utf-8", errors="replace") as lines:
+            total = count_urls(lines)
+    progress = make_progress(click.get_text_stream("stderr"), total)
+    try:
+        with click.open_file(urls, encoding="utf-8", errors="replace") as lines:
+            summary = run_batch(lines, batch, settings=settings, progress=progress)
+    finally:
+        progress.close()
+    click.echo(summary_text(summary), err=True, nl=False)
+    if summary.interrupted:
+        sys.exit(130)
+
+
+@cli.command("report")
+@click.argument("results", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write (default: stdout).")
+@click.option("--format", "output_format", type=click.Choice(("html", "md")), default=None,
+              help="Output format  [default: md for a .md output, else html]")
+@click.option("--title", default=DEFAULT_TITLE, show_default=True, help="The page's title.")
+def report_command(results: str, output: str, output_format: str | None, title: str) -> None:
+    """Turn batch results (JSON lines) into one HTML page, or Markdown for a memo.
+
+    The HTML page is self-contained (it opens with no network): a sortable table of vendors
+    with a stacked bar of each one's mix, filters by primary label and by claim/offer
+    mismatch, and each vendor's evidence on demand. The output file is replaced only once
+    the whole report is written.
+    """
+    output_format = output_format or ("md" if output.lower().endswith((".md", ".markdown")) else "html")
+    name = "stdin" if results == "-" else Path(results).name
+    with click.open_file(results, "r", encoding="utf-8", errors="replace") as lines, _replaced_on_success(output) as out:
+        count = _write_report(read_results(lines, name=name), out, output_format, title, name)
+    click.echo(f"{count} vendor{'s' if count != 1 else ''} -> {'stdout' if output == '-' else output}", err=True)
+
+
+def _write_report(reports: Iterable[Report], out: IO[str], output_format: str, title: str, source: str) -> int:
+    if output_format == "html":
+        return write_html(reports, out, title=title, source=source)
+    out.write(f"# {title}\n\n")
+    count = 0
+    for report in reports:
+        out.write(render.render_markdown(report) + "\n")
+        count += 1
+    return count
+
+
+@contextlib.contextmanager
+def _replaced_on_success(path: str) -> Iterator[IO[str]]:
+    """A file to write ``path`` through, which replaces ``path`` only if the block completes."""
+    if path == "-":
+        yield sys.stdout
+        return
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            yield out
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; the report need not be
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @cli.command("train")
@@ -126,18 +217,23 @@ def batch_command(urls: Any, output: Any, concurrency: int, **options: Any) -> N
               show_default=True, help="Folder of corpus *.jsonl files.")
 @click.option("--out", "model_dir", type=click.Path(file_okay=False), default="models", show_default=True,
               help="Folder to write the model and manifest to.")
-@click.option("--folds", type=click.IntRange(min=0), default=5, show_default=True,
-              help="Grouped cross-validation folds (0 skips).")
+@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Grouped cross-validation folds; they also choose the decision thresholds.")
 def train_command(corpus_dir: str, model_dir: str, folds: int) -> None:
-    """Train the block classifier on the corpus and save it with its manifest."""
+    """Train the classifier on the corpus and save it with its manifest."""
     manifest = train(corpus_dir, model_dir, folds=folds)
-    corpus = manifest["corpus"]
+    corpus, cv = manifest["corpus"], manifest["cross_validation"]
     click.echo(f"trained on {corpus['blocks']} blocks from {corpus['pages']} pages: {corpus['labels']}")
-    cv = manifest.get("cross_validation") or {}
-    if cv:
-        f1 = "  ".join(f"{label} {score:.3f}" for label, score in cv["f1"].items())
-        click.echo(f"cross-validated ({cv['folds']} folds by page): macro-F1 {cv['macro_f1']:.3f}  {f1}")
+    click.echo(f"cross-validated, {cv['folds']} folds grouped by page:")
+    click.echo(f"  blocks   macro-F1 {cv['blocks']['macro_f1']:.3f}  " + _scores(cv["blocks"]["f1"]))
+    click.echo(f"  offered  macro-F1 {cv['pages']['macro_f1']:.3f}  " + _scores(cv["pages"]["f1"])
+               + f"  (block threshold {cv['block_threshold']})")
+    click.echo(f"  vendor   accuracy {cv['vendor_accuracy']:.3f}  (page threshold {cv['vendor_threshold']})")
     click.echo(f"wrote {Path(model_dir) / manifest['file']}  sha256 {manifest['sha256']}")
+
+
+def _scores(by_label: dict[str, float]) -> str:
+    return "  ".join(f"{label} {score:.3f}" for label, score in by_label.items())
 
 
 @cli.command("evaluate")

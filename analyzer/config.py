@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field, replace
 
 from .version import __version__
@@ -14,6 +15,9 @@ DEFAULT_MAX_PAGES = 8
 DEFAULT_PER_HOST = 2
 DEFAULT_CONCURRENCY = 64
 DEFAULT_RETRIES = 2
+# First retry waits this long, the second twice as long: enough for a restarting server or a
+# reset connection, short enough that two retries fit well inside the per-site budget.
+DEFAULT_RETRY_BACKOFF = 0.5
 USER_AGENT = f"analyzer/{__version__} (+https://github.com/analyzer-project/analyzer; vendor due diligence)"
 
 
@@ -23,6 +27,8 @@ class Settings:
 
     ``allow_private`` lets scans reach loopback, private and link-local addresses, which
     are refused by default because URL lists fed to this tool are untrusted.
+    ``allow_networks`` opens only the listed networks (CIDR, e.g. ``"10.20.0.0/16"`` for a
+    staging network) and keeps every other non-public address refused.
     """
 
     timeout: float = DEFAULT_TIMEOUT
@@ -33,8 +39,10 @@ class Settings:
     per_host: int = DEFAULT_PER_HOST
     concurrency: int = DEFAULT_CONCURRENCY
     retries: int = DEFAULT_RETRIES
+    retry_backoff: float = DEFAULT_RETRY_BACKOFF
     obey_robots: bool = True
     allow_private: bool = False
+    allow_networks: tuple[str, ...] = ()
     user_agent: str = USER_AGENT
     model_path: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
@@ -46,9 +54,11 @@ class Settings:
         for name in ("max_bytes", "max_pages", "per_host", "concurrency"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
-        for name in ("max_redirects", "retries"):
+        for name in ("max_redirects", "retries", "retry_backoff"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+        for network in self.allow_networks:
+            ipaddress.ip_network(network)  # raises ValueError on a malformed network
 
     def with_changes(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

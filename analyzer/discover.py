@@ -1,102 +1,568 @@
-"""Finding a vendor's services pages from its home page.
+"""Finding a vendor's services pages, starting from its home page.
 
-Same-site links are ranked by their anchor text and URL path; the best few are fetched
-through the Fetcher. When no link looks like a services page, the home page itself is
-classified (many small vendors list their services there).
+A small best-first crawl, two levels deep. Every same-site link on the home page is scored
+by what names a services page: its anchor text and title, its URL path, and its place (a
+menu, a dropdown under "Services", a section headed "Our services"). The best links are
+fetched through the Fetcher a few at a time; a services page's own links to its child pages
+(``/services/data-entry``) or to the pages its cards describe join the queue one level down.
+The crawl stops at ``settings.max_pages`` pages, when no link left looks like a services
+page, or once the pages fetched hold enough distinct text to judge the vendor by. When the
+home page links to nothing useful, ``sitemap.xml`` (and the ``Sitemap:`` lines of robots.txt)
+is read instead; when nothing is found at all, the home page itself is classified.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html as htmllib
 import logging
 import re
+from collections import Counter
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from . import errors
 from .config import Settings
-from .fetch import Fetcher, FetchedPage
+from .extract import extract_blocks
+from .fetch import FetchedPage, Fetcher
 
 logger = logging.getLogger(__name__)
 
-# Anchor or path words that name a services page, with their weight.
-SERVICE_WORDS: dict[str, float] = {
-    "services": 5.0, "service": 4.5, "what we do": 5.0, "what-we-do": 5.0, "solutions": 4.0,
-    "solution": 3.5, "offerings": 4.5, "offering": 4.0, "capabilities": 4.0, "expertise": 3.0,
-    "practice areas": 4.0, "practice-areas": 4.0, "our work": 2.0, "industries": 0.5,
+# Words that name a page of services, and how surely. Anchor text, headings and URL paths are
+# reduced to lowercase words first (hyphens, underscores and camelCase split), so "Services",
+# "our-services", "what_we_do" and "WhatWeDo.html" all meet the same entry. Weights were set by
+# hand: the generic names of a services page at 4-5, names that sometimes mean one (products,
+# our work) lower, and names of pages about customers rather than offerings (industries) lowest.
+SERVICE_TERMS: dict[str, float] = {
+    "services": 5.0, "service": 4.5, "what we do": 5.0, "what we offer": 5.0, "how we help": 3.5,
+    "offerings": 4.5, "offering": 4.0, "solutions": 4.0, "solution": 3.5,
+    "capabilities": 4.0, "capability": 3.5, "expertise": 3.5, "areas of expertise": 4.0,
+    "practice areas": 4.5, "practice area": 4.5, "specialties": 3.0, "specialities": 3.0,
+    "our work": 2.0, "products": 1.5, "industries": 0.5, "sectors": 0.5, "who we serve": 0.5,
 }
-SKIP_PATH = re.compile(
-    r"(?:^|/)(?:contact|about|blog|news|careers?|jobs|privacy|terms|cookie|login|signin|"
-    r"sign-in|register|cart|checkout|faq|team|press|events?)(?:[-/.]|$)",
+# Words that may surround a term in a label that names the services page itself ("View all
+# our services") rather than one service ("Data entry services").
+HUB_FILLER = frozenset({"our", "all", "view", "see", "explore", "browse", "the", "we", "and", "more", "other", "key", "core"})
+# A label of more words is a sentence (a hero slogan), not the name of a menu or section.
+LABEL_MAX_WORDS = 5
+# Only the surer names (expertise and up) make a menu or heading a services label.
+LABEL_MIN_WEIGHT = 3.0
+
+# Scores: a link is fetched only when it reaches MIN_SCORE, i.e. when at least one strong sign
+# says "services" (or two weak ones do).
+MIN_SCORE = 4.0
+TEXT_BONUS = 1.0        # the anchor text says it: stronger than the same word in a path
+HUB_BONUS = 1.0         # the label is the services page's own name: fetch it first, it leads on
+MENU_BONUS = 1.0        # site menus link the pages a vendor most wants found
+EXTRA_SIGNAL = 0.5      # each further independent sign
+GROUP_WEIGHT = 4.0      # a link in a "Services" dropdown or under an "Our services" heading
+CHILD_WEIGHT = 4.5      # a services page's link to a page beneath its own path
+HUB_ITEM_WEIGHT = 4.0   # a link in a services page's content (its cards' "Learn more")
+# Each page already taken from a group (one dropdown, one hub's children) lowers the next one
+# from that group by this much, so a vendor with two lines of business is read on both.
+DIVERSITY_PENALTY = 1.0
+# Stop once the services pages fetched hold this many distinct offering blocks beyond those
+# of the home page. About two dozen blocks is a full services hub, or three or four
+# single-service pages; past that, more pages of the same site repeat what the mix already
+# says, so the crawl saves the vendor's server (and the scan's time) the rest.
+ENOUGH_BLOCKS = 24
+MAX_LINKS_PER_PAGE = 2000
+MAX_SITEMAPS = 4
+MAX_SITEMAP_URLS = 5000
+
+SKIP_SEGMENT = re.compile(
+    r"^(?:about(?:-?us)?|contact(?:-?us)?|blogs?|news|articles?|careers?|jobs?|vacanc(?:y|ies)|"
+    r"privacy(?:-?policy)?|terms.*|cookies?(?:-?policy)?|disclaimer|legal-notice|imprint|impressum|"
+    r"refunds?(?:-policy)?|log-?in|sign-?in|sign-?up|register|cart|checkout|account|my-account|"
+    r"faqs?|team|our-team|press|events?|webinars?|sitemap|search|tags?|category|categories|author|"
+    r"feed|rss|wp-admin|wp-login|testimonials?|reviews?|clients?|partners?|gallery|portfolio|"
+    r"case-stud(?:y|ies)|thanks?|thank-you|404)$",
     re.IGNORECASE,
 )
-SKIP_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".zip", ".doc", ".docx", ".mp4", ".svg")
+SKIP_EXTENSIONS = (
+    ".pdf", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico", ".zip", ".gz", ".rar", ".doc",
+    ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".mp3", ".mp4", ".mov", ".avi", ".css", ".js", ".json",
+    ".xml", ".txt", ".csv",
+)
+TRACKING_PARAMS = re.compile(
+    r"^(?:utm_\w+|gclid|dclid|gbraid|wbraid|fbclid|msclkid|yclid|igshid|twclid|mc_cid|mc_eid|_ga|_gl|"
+    r"_hsenc|_hsmi|hsctatracking|mkt_tok|ref|ref_src|trk|spm|pk_\w+|mtm_\w+|piwik_\w+|s_cid|oly_\w+)$",
+    re.IGNORECASE,
+)
+# ISO 639-1 codes: a path segment or file-name suffix made of one marks a translated copy.
+LANGUAGE_CODES = frozenset(
+    "aa ab af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de "
+    "dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia "
+    "id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo "
+    "lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl "
+    "ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk "
+    "tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu".split()
+)
+_LANGUAGE_SUFFIX = re.compile(r"^(.+)[-_.]([a-z]{2})(?:[-_][a-z]{2})?$", re.IGNORECASE)
+_LANGUAGE_SEGMENT = re.compile(r"^([a-z]{2})(?:[-_][a-z]{2,4})?$", re.IGNORECASE)
+_INDEX_FILE = re.compile(r"/(?:index|default|home)\.(?:html?|php|aspx?|jsp)$", re.IGNORECASE)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NON_WORD = re.compile(r"[^a-z0-9&]+")
+_TERMS = re.compile(r"\b(" + "|".join(sorted((re.escape(t) for t in SERVICE_TERMS), key=len, reverse=True)) + r")\b")
+_LOC = re.compile(r"<loc>\s*(.*?)\s*</loc>", re.IGNORECASE | re.DOTALL)
+_MENU_MARK = re.compile(r"\b(?:nav|navbar|navigation|menu|menubar|submenu|sub-menu|dropdown|mega-?menu)\b", re.IGNORECASE)
+_FOOTER_MARK = re.compile(r"\bfooter\b", re.IGNORECASE)
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+REGION_TAGS = frozenset({"header", "nav", "footer", "aside", "main"})
+TOGGLE_TAGS = frozenset({"a", "span", "button", "strong", "b", "p", "div", "label"})
+EYEBROW_TAGS = frozenset({"p", "span", "div", "small", "strong", "b", "em", "label"})
+BLOCK_TAGS = frozenset({"div", "p", "section", "article", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+# needs-JavaScript detection. A page under NEEDS_JS_TEXT chars of visible text that carries
+# scripts is an app shell; so is one under SHELL_TEXT chars (a menu and a footer around an
+# empty mount point, or a body that is almost all script). Real services pages, even short
+# ones, carry well over SHELL_TEXT chars of text.
+NEEDS_JS_TEXT = 200
+SHELL_TEXT = 1000
+SCRIPT_SHARE = 0.9
+APP_ROOTS = "#root, #app, #__next, #__nuxt, #___gatsby, #svelte, [ng-app], [data-reactroot], app-root"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A same-site link and what its page says about it."""
+
+    url: str
+    key: str
+    text: str
+    group: str
+    in_menu: bool
+    in_content: bool
 
 
 @dataclass(frozen=True)
 class Candidate:
     url: str
+    key: str
     score: float
+    group: str
+    depth: int
+    order: int  # where the link first appeared: ties go to the one a vendor lists first
 
 
-def rank_links(page: FetchedPage) -> list[Candidate]:
-    """Same-site links from a page that look like services pages, best first."""
-    tree = LexborHTMLParser(page.html)
-    site = _site(page.final_url)
-    scores: dict[str, float] = {}
-    for anchor in tree.css("a[href]"):
-        href = anchor.attributes.get("href") or ""
-        url = canonical_url(urljoin(page.final_url, href))
-        if url is None or _site(url) != site or url == canonical_url(page.final_url):
+@dataclass(frozen=True)
+class Site:
+    """The vendor's site, as the home page defines it."""
+
+    host: str
+    port: int | None
+    language: str | None
+
+    @classmethod
+    def of(cls, page: FetchedPage) -> Site:
+        parts = urlsplit(page.final_url)
+        lang = LexborHTMLParser(page.html).root
+        code = (lang.attributes.get("lang") or "") if lang is not None else ""
+        return cls(_bare_host(parts.hostname or ""), _port(parts.scheme, parts.port), code[:2].lower() or None)
+
+    def contains(self, url: str) -> bool:
+        """Same host (``www.`` aside) or a subdomain of it, on the same port."""
+        parts = urlsplit(url)
+        host = _bare_host(parts.hostname or "")
+        same_host = host == self.host or host.endswith("." + self.host)
+        return same_host and _port(parts.scheme, parts.port) == self.port
+
+
+async def discover(
+    home: FetchedPage, fetcher: Fetcher, settings: Settings, *, deadline: float | None = None
+) -> list[tuple[FetchedPage, str]]:
+    """The pages to classify with their role: services pages, or else the home page ("home").
+
+    ``deadline`` (event-loop time) ends the crawl early with the pages fetched so far.
+    """
+    site = Site.of(home)
+    home_key = url_key(home.final_url)
+    home_links = page_links(home.html, home.final_url, site)
+    queue = {c.key: c for c in rank_links(home_links, depth=1)}
+    if not queue:
+        sitemap_links = await _sitemap_links(home, fetcher, site, deadline)
+        queue = {c.key: c for c in rank_links(sitemap_links, depth=1)}
+    chrome = {link.key for link in home_links}
+    seen_blocks = {block.text for block in extract_blocks(home.html)}
+    known_blocks = len(seen_blocks)
+    tried = {home_key}
+    taken: Counter[str] = Counter()
+    pages: list[FetchedPage] = []
+    budget = settings.max_pages - 1
+    while budget > 0 and len(seen_blocks) - known_blocks < ENOUGH_BLOCKS:
+        batch = _pick(queue, tried, taken, min(settings.per_host, budget))
+        if not batch:
+            break
+        budget -= len(batch)
+        results, finished = await _fetch_all(batch, fetcher, site, deadline)
+        for candidate, page in results:
+            if page is None or url_key(page.final_url) in tried - {candidate.key} or needs_javascript(page.html):
+                continue
+            tried.add(url_key(page.final_url))
+            pages.append(page)
+            seen_blocks.update(block.text for block in extract_blocks(page.html))
+            if candidate.depth == 1:
+                for child in rank_links(page_links(page.html, page.final_url, site), depth=2,
+                                        source=page.final_url, chrome=chrome):
+                    if child.key not in queue or queue[child.key].score < child.score:
+                        queue[child.key] = child
+        if not finished:
+            logger.info("site budget spent; classifying the %d pages fetched", len(pages))
+            break
+    if not pages:
+        return [(home, "home")]
+    return [(page, "services") for page in pages]
+
+
+def rank_links(
+    links: Iterable[Link], *, depth: int, source: str | None = None, chrome: Set[str] = frozenset()
+) -> list[Candidate]:
+    """Links that look like services pages, best first; ``source`` is the services page they are on."""
+    links = list(links)
+    source_dir = _directory(source) if source else None
+    content_links = sum(1 for link in links if link.in_content)
+    best: dict[str, Candidate] = {}
+    for order, link in enumerate(links):
+        score = _score(link, source_dir=source_dir, hub_content=source is not None and content_links >= 2,
+                       chrome=chrome)
+        if score < MIN_SCORE:
             continue
-        path = urlsplit(url).path.lower()
-        if path.endswith(SKIP_EXTENSIONS) or SKIP_PATH.search(path):
-            continue
-        score = _link_score(anchor.text(strip=True).lower(), path)
-        if score > 0:
-            scores[url] = max(scores.get(url, 0.0), score)
-    return sorted((Candidate(u, s) for u, s in scores.items()), key=lambda c: (-c.score, c.url))
+        group = link.group or (source or "")
+        if link.key not in best or best[link.key].score < score:
+            first = best[link.key].order if link.key in best else order
+            best[link.key] = Candidate(link.url, link.key, score, group, depth, first)
+    return sorted(best.values(), key=lambda c: (-c.score, c.order))
 
 
-async def discover(home: FetchedPage, fetcher: Fetcher, settings: Settings) -> list[tuple[FetchedPage, str]]:
-    """The pages to classify with their role ("services" or "home")."""
-    candidates = rank_links(home)[: settings.max_pages]
-    results = await asyncio.gather(*(fetcher.fetch(c.url) for c in candidates), return_exceptions=True)
-    pages = []
-    for candidate, result in zip(candidates, results, strict=True):
-        if isinstance(result, errors.ScanError):
-            logger.info("skipping %s: %s", candidate.url, result)
-        elif isinstance(result, BaseException):
-            raise result
-        else:
-            pages.append((result, "services"))
-    return pages or [(home, "home")]
+def page_links(html: str, base_url: str, site: Site) -> list[Link]:
+    """The same-site links of a page worth considering, with their text and their place on it."""
+    tree = LexborHTMLParser(html)
+    root = tree.body or tree.root
+    if root is None:
+        return []
+    own_key = url_key(base_url)
+    keys: set[str] = set()
+    found: list[tuple[str, str, str, str, _Place]] = []
+    sections = _SectionLabels()
+    for node in root.traverse(include_text=False):
+        if node.tag in HEADINGS:
+            sections.heading(_place(node).region, HEADINGS[node.tag], _words(node.text(separator=" ")))
+        elif node.tag == "a" and len(found) < MAX_LINKS_PER_PAGE:
+            url = clean_url(_join(base_url, node.attributes.get("href") or ""))
+            if url is None or not site.contains(url) or _skipped(url):
+                continue
+            key = url_key(url)
+            keys.add(key)
+            if key == own_key:
+                continue
+            place = _place(node)
+            found.append((url, key, _anchor_text(node), place.group or sections.label(place.region), place))
+        elif node.tag in EYEBROW_TAGS and not any(child.tag in BLOCK_TAGS for child in node.iter()):
+            text = _words(node.text(separator=" "))
+            if _is_label(text) and node.css_first("a, button") is None and not _inside_link(node):
+                sections.eyebrow(_place(node).region, text)
+    originals = {base for key in keys | {own_key} for code, base in _language_variants(key) if code in (None, site.language)}
+    return [
+        Link(url, key, text, group, place.in_menu, not (place.in_menu or place.in_footer))
+        for url, key, text, group, place in found
+        if not any(code not in (None, site.language) and base in originals for code, base in _language_variants(key))
+    ]
 
 
-def canonical_url(url: str) -> str | None:
-    url, _ = urldefrag(url)
-    parts = urlsplit(url)
+class _SectionLabels:
+    """The services label in force at each point of a page, kept per region (header, main, footer).
+
+    A heading that names services ("Our services") labels its section, which lasts until the
+    next heading of its level or above. A short standalone label before a heading ("PRACTICE
+    AREAS" above a slogan in an h2) names that heading's section, and until then the links
+    that follow it. The h1 is a page's title or slogan, so it names no section by itself.
+    """
+
+    def __init__(self) -> None:
+        self._stacks: dict[int, list[tuple[int, str]]] = {}
+        self._pending: dict[int, str] = {}
+
+    def heading(self, region: int, level: int, text: str) -> None:
+        stack = self._stacks.setdefault(region, [])
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        label = self._pending.pop(region, "") or (text if level > 1 and _is_label(text) else "")
+        stack.append((level, label))
+
+    def eyebrow(self, region: int, text: str) -> None:
+        self._pending[region] = text
+
+    def label(self, region: int) -> str:
+        outer = next((label for _, label in self._stacks.get(region, []) if label), "")
+        return outer or self._pending.get(region, "")
+
+
+def needs_javascript(html: str) -> bool:
+    """True for a page that shows (almost) no text until JavaScript runs."""
+    tree = LexborHTMLParser(html)
+    body = tree.body
+    scripts = tree.css("script")
+    if body is None or not scripts:
+        return False
+    script_chars = sum(len(script.text()) for script in scripts)
+    for node in body.css("script, style, noscript, template, svg"):
+        node.decompose()
+    text_chars = len(_words(body.text(separator=" ")))
+    if text_chars < NEEDS_JS_TEXT:
+        return True
+    if text_chars >= SHELL_TEXT:
+        return False
+    empty_root = any(not _words(node.text(separator=" ")) for node in body.css(APP_ROOTS))
+    return empty_root or script_chars >= SCRIPT_SHARE * (script_chars + text_chars)
+
+
+def clean_url(url: str) -> str | None:
+    """An absolute http(s) URL without fragment or tracking parameters; None for anything else."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
-    path = re.sub(r"/(?:index|default)\.(?:html?|php|aspx?)$", "/", parts.path) or "/"
-    if len(path) > 1:
-        path = path.rstrip("/")
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{parts.scheme}://{parts.netloc.lower()}{path}{query}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not TRACKING_PARAMS.match(k)]
+    query = parts.query if len(kept) == len(pairs) else urlencode(kept)
+    return parts._replace(query=query, fragment="").geturl()
 
 
-def _site(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.")
+def url_key(url: str) -> str:
+    """One string per page: no scheme, ``www.``, default port, index file, trailing slash or tracking."""
+    cleaned = clean_url(url)
+    if cleaned is None:
+        return url
+    parts = urlsplit(cleaned)
+    port = _port(parts.scheme, parts.port)
+    host = _bare_host(parts.hostname or "") + (f":{port}" if port not in (None, 80, 443) else "")
+    path = quote(unquote(_INDEX_FILE.sub("/", parts.path or "/")), safe="/:@!$&'()*+,;=-._~")
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            segments = segments[:-1]
+        elif segment not in ("", "."):
+            segments.append(segment)
+    query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
+    return host + "/" + "/".join(segments) + (f"?{query}" if query else "")
 
 
-def _link_score(text: str, path: str) -> float:
-    score = 0.0
-    for word, weight in SERVICE_WORDS.items():
-        if word in text:
-            score = max(score, weight + 1.0)
-        if word.replace(" ", "-") in path:
-            score = max(score, weight)
+@dataclass(frozen=True)
+class _Place:
+    region: int
+    in_menu: bool
+    in_footer: bool
+    group: str
+
+
+def _place(node: LexborNode) -> _Place:
+    """Where a node sits: its page region, whether in a menu or footer, and its dropdown's label."""
+    region = 0
+    in_menu = in_footer = False
+    group = ""
+    child, ancestor = node, node.parent
+    while ancestor is not None and ancestor.tag not in ("body", "html"):
+        marks = " ".join(ancestor.attributes.get(name) or "" for name in ("class", "id", "role"))
+        in_menu = in_menu or ancestor.tag in ("nav", "header") or bool(_MENU_MARK.search(marks))
+        in_footer = in_footer or ancestor.tag == "footer" or "contentinfo" in marks or bool(_FOOTER_MARK.search(marks))
+        if not region and ancestor.tag in REGION_TAGS:
+            region = ancestor.mem_id
+        if not group and (ancestor.tag == "li" or in_menu) and child.tag in ("ul", "ol", "div"):
+            group = _toggle_label(ancestor, child)
+        child, ancestor = ancestor, ancestor.parent
+    return _Place(region, in_menu, in_footer, group)
+
+
+def _toggle_label(parent: LexborNode, submenu: LexborNode) -> str:
+    """The label of a dropdown: the parent's first child, when the link is in a later one."""
+    first = next(iter(parent.iter()), None)
+    if first is None or first.mem_id == submenu.mem_id or first.tag not in TOGGLE_TAGS:
+        return ""
+    label = _words(first.text(separator=" "))
+    return label if _is_label(label) else ""
+
+
+def _score(link: Link, *, source_dir: str | None, hub_content: bool, chrome: Set[str]) -> float:
+    path_words = _words(unquote(urlsplit(link.url).path))
+    text_weight = _term_weight(link.text)
+    signals = [
+        text_weight + TEXT_BONUS if text_weight else 0.0,
+        _term_weight(path_words),
+        GROUP_WEIGHT if link.group else 0.0,
+    ]
+    if source_dir is not None:
+        below = urlsplit(link.url).path.startswith(source_dir) and urlsplit(link.url).path != source_dir
+        signals.append(CHILD_WEIGHT if below else 0.0)
+        # a link the home page also shows, with no sign of services there, is site chrome
+        signals.append(HUB_ITEM_WEIGHT if hub_content and link.in_content and link.key not in chrome else 0.0)
+    present = sorted((s for s in signals if s > 0), reverse=True)
+    if not present:
+        return 0.0
+    score = present[0] + EXTRA_SIGNAL * (len(present) - 1)
+    if link.in_menu:
+        score += MENU_BONUS
+    if _is_hub_label(link.text) or _is_hub_label(_words(_last_segment(link.url))):
+        score += HUB_BONUS
     return score
+
+
+def _pick(queue: dict[str, Candidate], tried: set[str], taken: Counter[str], count: int) -> list[Candidate]:
+    """The next ``count`` candidates, best first, each group's score lowered by what it already gave."""
+    batch: list[Candidate] = []
+    for _ in range(count):
+        open_ = [c for c in queue.values() if c.key not in tried]
+        if not open_:
+            break
+        best = max(open_, key=lambda c: (c.score - DIVERSITY_PENALTY * taken[c.group], -c.depth, -c.order))
+        tried.add(best.key)
+        taken[best.group] += 1
+        batch.append(best)
+    return batch
+
+
+async def _fetch_all(
+    batch: list[Candidate], fetcher: Fetcher, site: Site, deadline: float | None
+) -> tuple[list[tuple[Candidate, FetchedPage | None]], bool]:
+    """Fetch a batch at once; pages that fail are None. False when the deadline cut it short."""
+    tasks = [asyncio.ensure_future(fetcher.fetch(c.url, may_redirect=site.contains)) for c in batch]
+    timeout = None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
+    try:
+        done, pending = await asyncio.wait(tasks, timeout=timeout)
+    finally:
+        for task in tasks:
+            task.cancel()  # a no-op for finished tasks; stops the rest if the scan is cancelled
+        await asyncio.gather(*tasks, return_exceptions=True)
+    results: list[tuple[Candidate, FetchedPage | None]] = []
+    for candidate, task in zip(batch, tasks, strict=True):
+        if task not in done:
+            results.append((candidate, None))
+        elif isinstance(task.exception(), errors.ScanError):
+            logger.info("skipping %s: %s", candidate.url, task.exception())
+            results.append((candidate, None))
+        else:
+            results.append((candidate, task.result()))  # re-raises anything that is a bug
+    return results, not pending
+
+
+async def _sitemap_links(home: FetchedPage, fetcher: Fetcher, site: Site, deadline: float | None) -> list[Link]:
+    """Page URLs from the site's sitemaps (those robots.txt lists, else /sitemap.xml), as bare links."""
+    links: list[Link] = []
+    try:
+        async with asyncio.timeout_at(deadline):
+            queue = [u for u in await fetcher.sitemaps(home.final_url) if site.contains(u)]
+            queue = queue or [urljoin(home.final_url, "/sitemap.xml")]
+            for _ in range(MAX_SITEMAPS):
+                if not queue or len(links) >= MAX_SITEMAP_URLS:
+                    break
+                text = await fetcher.fetch_text(queue.pop(0))
+                if text is None:
+                    continue
+                locations = [htmllib.unescape(loc) for loc in _LOC.findall(text)][:MAX_SITEMAP_URLS]
+                if "<sitemapindex" in text[:2000].lower():
+                    queue.extend(loc for loc in locations if site.contains(loc))
+                    continue
+                for loc in locations:
+                    url = clean_url(loc)
+                    if url is not None and site.contains(url) and not _skipped(url):
+                        links.append(Link(url, url_key(url), "", "", False, False))
+    except TimeoutError:
+        logger.info("site budget spent while reading sitemaps")
+    return links
+
+
+def _join(base: str, href: str) -> str:
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:  # a malformed href, such as an unclosed IPv6 bracket
+        return ""
+
+
+def _inside_link(node: LexborNode) -> bool:
+    ancestor = node.parent
+    while ancestor is not None:
+        if ancestor.tag in ("a", "button"):
+            return True
+        ancestor = ancestor.parent
+    return False
+
+
+def _anchor_text(node: LexborNode) -> str:
+    parts = [node.text(separator=" "), node.attributes.get("title") or "", node.attributes.get("aria-label") or ""]
+    parts += [img.attributes.get("alt") or "" for img in node.css("img")]
+    return _words(" ".join(parts))
+
+
+def _words(text: str) -> str:
+    """Lowercase words: camelCase, hyphens, underscores and punctuation become spaces."""
+    return " ".join(_NON_WORD.split(_CAMEL.sub(" ", text).lower())).strip()
+
+
+def _term_weight(words: str) -> float:
+    return max((SERVICE_TERMS[m] for m in _TERMS.findall(words)), default=0.0)
+
+
+def _is_label(words: str) -> bool:
+    """A short heading or menu label that names services ("Our services", "IT solutions")."""
+    return 0 < len(words.split()) <= LABEL_MAX_WORDS and _term_weight(words) >= LABEL_MIN_WEIGHT
+
+
+def _is_hub_label(words: str) -> bool:
+    """A label that is the name of the services page itself, not of one service."""
+    if not words or len(words.split()) > LABEL_MAX_WORDS:
+        return False
+    rest = _TERMS.sub(" ", words).split()
+    return _term_weight(words) >= LABEL_MIN_WEIGHT and all(word in HUB_FILLER for word in rest)
+
+
+def _skipped(url: str) -> bool:
+    path = urlsplit(url).path.lower()
+    if path.endswith(SKIP_EXTENSIONS):
+        return True
+    return any(SKIP_SEGMENT.match(re.sub(r"\.\w+$", "", segment)) for segment in path.split("/") if segment)
+
+
+def _language_variants(key: str) -> list[tuple[str | None, str]]:
+    """(language, key of the page it translates) readings of a URL key, the unmarked reading first.
+
+    A translated copy is marked by a language code as its first path segment (``/fr/services``)
+    or as a suffix of its file name (``services-fr.html``); a translation is only ever dropped
+    when the page it translates is linked too.
+    """
+    host, _, path = key.partition("/")
+    segments = path.split("/")
+    readings: list[tuple[str | None, str]] = [(None, key.rstrip("/"))]
+    first = _LANGUAGE_SEGMENT.match(segments[0])
+    if first and first.group(1).lower() in LANGUAGE_CODES:
+        readings.append((first.group(1).lower(), url_key(f"http://{host}/{'/'.join(segments[1:])}").rstrip("/")))
+    stem, dot, extension = segments[-1].rpartition(".") if "." in segments[-1] else (segments[-1], "", "")
+    suffix = _LANGUAGE_SUFFIX.match(stem)
+    if suffix and suffix.group(2).lower() in LANGUAGE_CODES:
+        base = "/".join([*segments[:-1], suffix.group(1) + dot + extension])
+        readings.append((suffix.group(2).lower(), url_key(f"http://{host}/{base}").rstrip("/")))
+    return readings
+
+
+def _directory(url: str) -> str:
+    """The path under which a page's child pages live: /services/ for /services and /services.html."""
+    path = urlsplit(url).path
+    path = _INDEX_FILE.sub("/", path)
+    return re.sub(r"\.\w+$", "", path).rstrip("/") + "/"
+
+
+def _last_segment(url: str) -> str:
+    segment = urlsplit(url).path.rstrip("/").rpartition("/")[2]
+    return unquote(re.sub(r"\.\w+$", "", segment))
+
+
+def _bare_host(host: str) -> str:
+    return host.lower().rstrip(".").removeprefix("www.")
+
+
+def _port(scheme: str, port: int | None) -> int | None:
+    return port if port not in (None, {"http": 80, "https": 443}.get(scheme)) else None

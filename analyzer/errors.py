@@ -16,7 +16,9 @@
     │   ├── NoServicesPage         kind "no_services_page"
     │   └── InternalError          kind "internal": a bug, reported as a row instead of a crash
     ├── ModelError                 the shipped model is missing, altered or from another version
-    └── CorpusError                a corpus file is malformed
+    ├── CorpusError                a corpus file is malformed
+    ├── BatchError                 a batch cannot start or go on: output in the way, cluster unreachable
+    └── ResultsError               a results file (batch JSON lines) is malformed
 
 Every ScanError carries a machine-readable ``kind``; batch rows and reports use it as
 ``error.kind``.
@@ -100,3 +102,11 @@ class ModelError(AnalyzerError):
 
 class CorpusError(AnalyzerError):
     """A corpus file is malformed."""
+
+
+class BatchError(AnalyzerError):
+    """A batch cannot start or go on; the rows already written stay whole."""
+
+
+class ResultsError(AnalyzerError):
+    """A results file is not the JSON lines that ``analyzer batch`` writes."""

@@ -1,8 +1,14 @@
 """HTML to ordered offering blocks: a heading with the text under it, a card, a list item.
 
 The extractor drops what never describes an offering (scripts, navigation, headers,
-footers, forms, hidden nodes) and keeps the short text of cards and lists that article
-extractors throw away. It knows nothing about labels.
+footers, forms, cookie banners, hidden nodes, link-dense menus, buttons) and keeps the
+short text of cards and lists that article extractors throw away. It knows nothing about
+labels.
+
+One walk over the DOM does the work. Each element is judged twice: on entry by what it is
+(tag, role, hidden), and on exit by what it held (its share of link text, whether it
+carried the page's title, its class names, whether it looked like a card). An element
+judged chrome on exit has its lines taken back, so the walk stays linear.
 """
 
 from __future__ import annotations
@@ -11,29 +17,99 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
 
 logger = logging.getLogger(__name__)
 
-DROP_TAGS = (
-    "script", "style", "noscript", "svg", "iframe", "form", "nav", "header", "footer",
-    "aside", "template", "button", "select", "textarea", "input", "canvas", "video",
-    "audio", "object", "embed", "map",
+# Never content, whatever their class: skipped with everything inside them.
+DROP_TAGS = frozenset({
+    "script", "style", "noscript", "svg", "iframe", "template", "nav", "aside", "footer",
+    "button", "select", "textarea", "input", "option", "canvas", "video", "audio",
+    "object", "embed", "map", "head", "dialog", "menu", "-comment", "title", "meta", "link",
+})
+DROP_ROLES = frozenset({
+    "navigation", "contentinfo", "complementary", "search", "dialog", "alertdialog",
+    "menu", "menubar", "tooltip",
+})
+# Roles and class words of collapsed accordion and tab panels (WAI-ARIA disclosure pattern).
+DISCLOSURE_ROLES = frozenset({"tabpanel", "region"})
+_DISCLOSURE_CLASS = re.compile(r"(?<![a-z0-9])(?:accordion|collapse|collapsible|tab-pane|tabpanel|tab-content|panel)")
+# React's streaming server rendering sends a page's content in <div hidden id="S:0">,
+# which a script then moves into place: content, not a hidden node.
+_STREAMED_ID = re.compile(r"S:\d+$")
+HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+# Phrasing elements: their text joins the surrounding line; every other element breaks it.
+INLINE_TAGS = frozenset({
+    "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em",
+    "font", "i", "ins", "kbd", "label", "mark", "nobr", "q", "s", "samp", "small",
+    "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var",
+})
+MAIN_TAGS = frozenset({"main"})
+# Judged by their tag alone: chrome unless they carry the title, or the content landmark.
+JUDGED_TAGS = frozenset({"header", "form", "main"})
+# A <header> inside one of these heads that section, not the page.
+SECTIONING_TAGS = frozenset({"article", "section", "main"})
+LIST_TAGS = frozenset({"ul", "ol"})
+EMPHASIS_TAGS = frozenset({"b", "strong"})
+# Elements without content: a line break or a word gap at most.
+VOID_TAGS = frozenset({"br", "hr", "img", "wbr", "source", "track", "area", "col", "param"})
+# Inline tags that pages style as boxes; their end separates words unless punctuation follows.
+BOX_TAGS = frozenset({"span", "label", "small", "time", "data", "font"})
+_BOX_END = "\x00"
+
+# Class or id words of page furniture; matched as whole words between -, _ or spaces so
+# "social" drops "social-icons" but "sharepoint" or "research" are left alone.
+_CHROME_CLASS = re.compile(
+    r"(?<![a-z0-9])(?:cookies?|consent|gdpr|newsletter|subscribe|popup|pop-up|modal|"
+    r"breadcrumbs?|share|sharing|social|skip-link|skiplink|sr-only|screen-reader-text|"
+    r"visually-hidden|visuallyhidden|offcanvas|off-canvas|sidebar|footer|navbar|nav|"
+    r"navigation|menu|megamenu|mega-menu|submenu|sub-menu|topbar|top-bar|pagination|"
+    r"related|promo)(?![a-z0-9])"
 )
-DROP_SELECTORS = (
-    '[role="navigation"]', '[role="banner"]', '[role="contentinfo"]', '[role="complementary"]',
-    '[role="dialog"]', '[role="search"]', "[hidden]", '[aria-hidden="true"]',
-)
-HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-TEXT_TAGS = frozenset({"p", "li", "td", "th", "dt", "dd", "blockquote", "figcaption", "pre"})
+# A page header by class or id: only whole names, since "card-header" or "module_header"
+# title a card, not the page.
+_HEADER_CLASS = re.compile(r"(?:^|\s)(?:header|site-header|masthead)(?:\s|$)")
+_BLOCK_CHROME_CLASS = re.compile(f"{_CHROME_CLASS.pattern}|{_HEADER_CLASS.pattern}")
+# Class words of buttons: a short link styled as one is a call to action, not content.
+_BUTTON_CLASS = re.compile(r"(?<![a-z0-9])(?:btn|button|cta)(?![a-z0-9])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_BOILERPLATE_CLASS = re.compile(
-    r"cookie|consent|gdpr|newsletter|subscribe|popup|modal|breadcrumb|share|social|"
-    r"menu|navbar|site-header|site-footer|sidebar|skip-link|back-to-top",
-    re.IGNORECASE,
-)
-_SPACE = re.compile(r"\s+")
+_BOX_END_BEFORE_PUNCT = re.compile(r"\x00+(?=[\s.,;:!?)\]}'\"’”%]|$)")
+
+# A container whose text is at least this share link text, over at least MENU_MIN_LINKS
+# links averaging at most MENU_MAX_LINK_CHARS characters, is a menu: menus are lists of
+# short links, while a grid of linked cards has long links (heading plus a sentence).
+# Set from how menus and card grids are built in general (a menu entry is one to four
+# words), then checked on the WCXB benchmark as a whole.
+MENU_LINK_SHARE = 0.5
+MENU_MIN_LINKS = 3
+MENU_MAX_LINK_CHARS = 40
+# A line made only of link text and shorter than this many words, outside lists and
+# headings, is a button or a stray menu link ("Get started", "Contact us"), not content.
+BUTTON_MAX_WORDS = 5
+# Share of a line's characters in links above which the line counts as all links (the
+# rest is the spaces and separators between them).
+LINK_LINE_SHARE = 0.8
+# A card is a container starting with a heading and holding no other heading; longer
+# than this it is a page section rather than a card (a card is a title and a sentence or
+# three).
+CARD_MAX_CHARS = 600
+CARD_MIN_LEVEL = 3  # an <h1> or <h2> heads a page section, not a card
+# A bold or stand-alone line at most this long, followed by text, heads a card that
+# marks its title with <strong> or a styled div instead of a heading.
+CARD_TITLE_MAX_WORDS = 8
+# An unmarked short line heads a card only when a sentence follows it (about eight words).
+CARD_BODY_MIN_CHARS = 40
+# <main> holds the content when it carries at least this share of the page's text; a
+# smaller <main> is taken as a misused landmark and the whole body is read instead.
+MAIN_MIN_SHARE = 0.3
+# A long element of prose under a chrome class ("sidebar-layout" around the content) is
+# not furniture: furniture is short (a cookie notice, a share bar) or made of links
+# (menus, footers, sidebars of links). F1 on WCXB is flat for limits from 800 to 1,200.
+CHROME_MAX_CHARS = 1000
+CHROME_LINK_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -48,15 +124,12 @@ class Block:
 
 
 def extract_blocks(html: str | bytes, *, url: str | None = None) -> list[Block]:
-    """Return the page's offering blocks in document order; never raises on bad HTML."""
-    tree = _parse(html)
-    if tree is None:
+    """Return the page's offering blocks in document order; never raises on any input."""
+    try:
+        return list(_assemble(_items(html), url))
+    except Exception:  # a parser bug must cost one page, never the scan
+        logger.warning("extraction failed for %s", url or "a page", exc_info=True)
         return []
-    root = tree.body or tree.root
-    if root is None:
-        return []
-    _strip_boilerplate(root)
-    return list(_blocks(_text_nodes(root), url))
 
 
 def extract_text(html: str | bytes) -> str:
@@ -65,102 +138,479 @@ def extract_text(html: str | bytes) -> str:
 
 
 def page_title(html: str | bytes) -> str:
+    """The page's <title>, whitespace collapsed; "" when it has none."""
     tree = _parse(html)
     node = tree.css_first("title") if tree is not None else None
     return _clean(node.text()) if node is not None else ""
 
 
 def drop_repeated(pages: Sequence[list[Block]]) -> list[list[Block]]:
-    """Drop blocks that repeat on every one of several pages of a site (menus, footers, CTAs)."""
+    """Drop boilerplate blocks that repeat on every page of a site (menus, footers, CTAs).
+
+    With three or more pages, a block found on all of them is boilerplate. Two pages (a
+    home page and its services page) legitimately share their service list, so there only
+    the run of blocks that both pages open with, or close with, in the same order is
+    dropped: that is where site chrome sits, while a shared service list sits among each
+    page's own content.
+    """
     if len(pages) < 2:
         return [list(blocks) for blocks in pages]
-    common = set.intersection(*({b.text for b in blocks} for blocks in pages))
-    return [[b for b in blocks if b.text not in common] for blocks in pages]
+    if len(pages) >= 3:
+        common = set.intersection(*({b.text for b in blocks} for blocks in pages))
+        return [[b for b in blocks if b.text not in common] for blocks in pages]
+    first, second = ([b.text for b in blocks] for blocks in pages)
+    head = _shared_run(first, second)
+    tail = _shared_run(first[head:][::-1], second[head:][::-1])
+    return [list(blocks[head:len(blocks) - tail]) for blocks in pages]
+
+
+def _shared_run(first: Sequence[str], second: Sequence[str]) -> int:
+    """How many leading items the two sequences share, in order."""
+    run = 0
+    for a, b in zip(first, second):
+        if a != b:
+            break
+        run += 1
+    return run
 
 
 def _parse(html: str | bytes) -> HTMLParser | None:
     try:
         if isinstance(html, bytes):
             html = html.decode("utf-8", errors="replace")
+        html = _drop_noscript(html)
         return HTMLParser(html)
     except Exception:  # selectolax raises on a few pathological inputs; an empty page is the answer
         logger.debug("unparseable HTML", exc_info=True)
         return None
 
 
-def _strip_boilerplate(root: Node) -> None:
-    root.strip_tags(list(DROP_TAGS))
-    for selector in DROP_SELECTORS:
-        for node in root.css(selector):
-            node.decompose()
-    for node in root.css("[style]"):
-        if _HIDDEN_STYLE.search(node.attributes.get("style") or ""):
-            node.decompose()
-    for node in root.css("[class], [id]"):
-        marker = f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''}"
-        if _BOILERPLATE_CLASS.search(marker) and node.tag not in ("body", "html", "main"):
-            node.decompose()
+def _drop_noscript(html: str) -> str:
+    """Cut <noscript> elements out of the markup before parsing.
+
+    lexbor parses <noscript> as markup (scripting off), so a tracking pixel written as
+    <noscript><iframe .../></noscript> opens an <iframe> that swallows the rest of the
+    page as raw text. Browsers run scripts and never render <noscript>. str.find is used
+    because a regular expression costs several times more on big pages.
+    """
+    parts = []
+    position = 0
+    while (start := html.find("<noscript", position)) >= 0 and (end := html.find("</noscript>", start)) >= 0:
+        parts.append(html[position:start])
+        position = end + len("</noscript>")
+    if not parts:
+        return html
+    parts.append(html[position:])
+    return "".join(parts)
 
 
-def _text_nodes(root: Node) -> Iterable[tuple[str, str]]:
-    """(tag, text) for headings and text-bearing elements in document order."""
-    for node in root.traverse(include_text=False):
-        tag = node.tag
-        if tag in HEADING_TAGS or tag in TEXT_TAGS:
-            if tag == "li" and node.css_first("li, p, h1, h2, h3, h4, h5, h6") is not None:
+# An item is one line the walk found: (kind, text, level, list_id).
+#   kind "h": a heading of `level`; "t": a line of text, whose level may mark it BOLD_LINE
+#   or LINK_LINE; "end": a card closes here.
+#   list_id: the <li> the line sits in (0 outside lists), so lines of one item join.
+Item = tuple[str, str, int, int]
+BOLD_LINE = 7
+# A short line that is one link and nothing else: a card's title when text follows it in
+# the card, otherwise a button or a stray menu link ("Get started", "Contact us").
+LINK_LINE = 8
+
+
+def _items(html: str | bytes) -> list[Item]:
+    tree = _parse(html)
+    if tree is None:
+        return []
+    root = tree.body or tree.root
+    if root is None:
+        return []
+    walker = _Walker()
+    walker.walk(root)
+    return walker.content_items()
+
+
+# A walked element, as a plain list (one is made per element and the walk must stay fast):
+# its children iterator, tag and attributes; the walker's counts when it was entered
+# (items, chars, link_chars, links, h1s); where its text starts in the current line; the
+# enclosing <li>; and whether a bold element opens its line.
+_Frame = list[Any]
+CHILDREN, TAG, ATTRS, ITEMS, CHARS, LINK_CHARS, LINKS, H1S, LINE_START, SAVED_LIST, LEADS = range(11)
+_NO_ATTRIBUTES: dict[str, str | None] = {}
+
+
+class _Walker:
+    """Collects the lines of a page in one depth-first walk, judging each element.
+
+    The walk keeps its own stack rather than recursing, so deeply nested markup (broken
+    pages nest thousands of unclosed tags) cannot exhaust Python's recursion limit. Its
+    loop is written out in one function because it runs once per node: it is most of the
+    extractor's time.
+    """
+
+    def __init__(self) -> None:
+        # Verdicts on class strings, by the patterns they were tried against.
+        self.block_markers: dict[str, bool] = {}
+        self.chrome_markers: dict[str, bool] = {}
+        self.button_markers: dict[str, bool] = {}
+        self.items: list[Item] = []
+        self.line: list[str] = []
+        self.line_link_chars = 0
+        self.chars = 0  # text kept so far, and how much of it sat inside links
+        self.link_chars = 0
+        self.links = 0
+        self.h1s = 0  # non-link <h1> lines kept so far
+        self.in_link = 0
+        self.in_section = 0
+        self.list_id = 0
+        self.next_list_id = 1
+        self.bold_line = True  # every character of the current line so far is bold
+        self.in_bold = 0
+        self.mains: list[tuple[int, int, int]] = []  # (first item, end item, chars)
+
+    def frame(self, node: Node, tag: str, attrs: dict[str, str | None], leads: bool = False) -> _Frame:
+        return [
+            node.iter(include_text=True), tag, attrs, len(self.items), self.chars, self.link_chars,
+            self.links, self.h1s, len(self.line), self.list_id, leads,
+        ]
+
+    def walk(self, root: Node) -> None:
+        line = self.line
+        stack: list[_Frame] = [self.frame(root, "body", _NO_ATTRIBUTES)]
+        while stack:
+            frame = stack[-1]
+            child = next(frame[CHILDREN], None)
+            if child is None:
+                stack.pop()
+                if not stack:  # the root: nothing above it to keep instead
+                    break
+                tag = frame[TAG]
+                if tag in INLINE_TAGS:
+                    self._exit_inline(frame)
+                    continue
+                if line:
+                    self.flush(HEADING_LEVEL.get(tag, 0))
+                self.list_id = frame[SAVED_LIST]
+                if tag in SECTIONING_TAGS:
+                    self.in_section -= 1
+                if self.chars != frame[CHARS] and (
+                    frame[ATTRS] or len(self.items) - frame[ITEMS] > 1 or self.links - frame[LINKS] >= MENU_MIN_LINKS
+                    or tag in JUDGED_TAGS
+                ):  # else a plain element holding one line and no menu: nothing to judge
+                    self._judge(frame)
                 continue
-            if tag in ("td", "th", "dd", "dt") and node.css_first("p, li, h1, h2, h3, h4") is not None:
+            tag = child.tag
+            if tag == "-text":
+                text = child.text_content
+                if not text:
+                    continue
+                if text.isspace():
+                    if line:
+                        line.append(" ")
+                    continue
+                line.append(text)
+                if self.in_link:
+                    self.line_link_chars += len(text.strip())
+                if self.bold_line and not self.in_bold:
+                    self.bold_line = False
                 continue
-            if tag == "p" and node.parent is not None and node.parent.tag in ("li", "td", "th", "dd", "blockquote"):
+            if tag in DROP_TAGS:
                 continue
-            text = _clean(node.text(separator=" "))
-            if text:
-                yield tag, text
-        elif tag in ("div", "span", "a", "section", "article") and _is_leaf_text(node):
-            text = _clean(node.text(separator=" "))
-            if text:
-                yield "p", text
+            if tag in VOID_TAGS:
+                if tag == "hr":
+                    self.flush()
+                elif line:
+                    line.append(" " if tag == "br" else _BOX_END)
+                continue
+            attrs = child.attributes or _NO_ATTRIBUTES
+            if attrs and _may_drop(attrs) and _is_dropped(attrs):
+                continue
+            if tag in INLINE_TAGS:
+                stack.append(self._enter_inline(child, tag, attrs))
+                continue
+            if self._is_furniture(child, tag, attrs):
+                continue
+            if line:
+                self.flush()
+            stack.append([
+                child.iter(include_text=True), tag, attrs, len(self.items), self.chars, self.link_chars,
+                self.links, self.h1s, 0, self.list_id, False,
+            ])
+            if tag == "li":
+                self.list_id, self.next_list_id = self.next_list_id, self.next_list_id + 1
+            elif tag in SECTIONING_TAGS:
+                self.in_section += 1
+        self.flush()
 
+    def _is_furniture(self, node: Node, tag: str, attrs: dict[str, str | None]) -> bool:
+        """Judge a furniture-looking element on entry, measuring it in C, and skip it whole.
 
-def _is_leaf_text(node: Node) -> bool:
-    """A div or span holding text directly, with no block-level children (card text)."""
-    own = _clean(node.text(deep=False))
-    if not own:
-        return False
-    for child in node.iter(include_text=False):
-        if child.tag in HEADING_TAGS or child.tag in TEXT_TAGS or child.tag in ("div", "section", "article", "ul", "ol", "table"):
+        The same rule as on exit (_is_chrome), on the element's raw text: raw text is never
+        shorter than the text the walk would keep, so an element dropped here would be
+        dropped on exit too. Walking menus and footers only to take them back was a third
+        of the extractor's time.
+        """
+        if tag in LIST_TAGS:
+            return self._is_menu(node)
+        if tag == "header":
+            if self.in_section:
+                return False
+        elif tag != "form" and not self._has_class(attrs, self.block_markers, _BLOCK_CHROME_CLASS):
             return False
-    return True
+        if tag in HEADING_LEVEL or node.css_first("h1") is not None:
+            return False
+        chars = len(_clean(node.text()))
+        if chars <= CHROME_MAX_CHARS:
+            return True
+        link_chars = sum(len(_clean(link.text())) for link in node.css("a"))
+        return link_chars >= CHROME_LINK_SHARE * chars
+
+    @staticmethod
+    def _is_menu(node: Node) -> bool:
+        """A list of short links (the menu rule of _is_chrome), measured in C."""
+        links = node.css("a")
+        if len(links) < MENU_MIN_LINKS:
+            return False
+        link_chars = sum(len(_clean(link.text())) for link in links)
+        if link_chars > MENU_MAX_LINK_CHARS * len(links):
+            return False
+        return link_chars >= MENU_LINK_SHARE * len(_clean(node.text())) and node.css_first("h1") is None
+
+    def _enter_inline(self, node: Node, tag: str, attrs: dict[str, str | None]) -> _Frame:
+        leads = False
+        if tag in EMPHASIS_TAGS:
+            self.in_bold += 1
+            leads = not "".join(self.line).strip()
+        elif tag == "a":
+            self.in_link += 1
+        return self.frame(node, tag, attrs, leads)
+
+    def _exit_inline(self, frame: _Frame) -> None:
+        tag = frame[TAG]
+        if tag == "a":
+            self.in_link -= 1
+            self.links += 1
+        elif tag in EMPHASIS_TAGS:
+            self.in_bold -= 1
+        if self.chars != frame[CHARS]:  # the element held blocks: judge it like one
+            self.flush()
+            self._judge(frame)
+        elif len(self.line) > frame[LINE_START] and self._is_inline_chrome(frame):
+            del self.line[frame[LINE_START]:]
+        elif frame[LEADS] and len("".join(self.line).split()) <= CARD_TITLE_MAX_WORDS:
+            self.flush()  # a bold lead-in ("<strong>Payroll</strong> We run...") titles what follows
+        elif tag in BOX_TAGS:
+            self.line.append(_BOX_END)  # often styled as blocks: "<span>Title</span><span>Text"
+
+    def _is_inline_chrome(self, frame: _Frame) -> bool:
+        """A short button link, or a "Share" or "skip to content" span inside a line."""
+        is_link = frame[TAG] == "a"
+        if is_link:
+            chrome = self._has_class(frame[ATTRS], self.button_markers, _BUTTON_CLASS)
+        else:
+            chrome = self._has_class(frame[ATTRS], self.chrome_markers, _CHROME_CLASS)
+        if not chrome:
+            return False
+        words = "".join(self.line[frame[LINE_START]:]).split()
+        if len(words) > BUTTON_MAX_WORDS:
+            return False
+        if is_link:
+            self.line_link_chars -= sum(map(len, words)) + len(words) - 1 if words else 0
+        return True
+
+    def _judge(self, frame: _Frame) -> None:
+        """Take back an element's lines if it turned out to be chrome; note cards and <main>."""
+        chars = self.chars - frame[CHARS]
+        if self._is_chrome(frame, chars):
+            self._rollback(frame)
+            return
+        first = frame[ITEMS]
+        if frame[TAG] in MAIN_TAGS or frame[ATTRS].get("role") == "main":
+            self.mains.append((first, len(self.items), chars))
+        if chars <= CARD_MAX_CHARS and len(self.items) - first >= 2:
+            self._close_card(first)
+
+    def _is_chrome(self, frame: _Frame, chars: int) -> bool:
+        if self.h1s > frame[H1S]:  # the page's own title is never inside its furniture
+            return False
+        links = self.links - frame[LINKS]
+        link_chars = self.link_chars - frame[LINK_CHARS]
+        if links >= MENU_MIN_LINKS and link_chars >= MENU_LINK_SHARE * chars and link_chars <= MENU_MAX_LINK_CHARS * links:
+            return True
+        tag = frame[TAG]
+        if tag in HEADING_LEVEL or (chars > CHROME_MAX_CHARS and link_chars < CHROME_LINK_SHARE * chars):
+            return False
+        if tag == "header":
+            return not self.in_section
+        return tag == "form" or self._has_class(frame[ATTRS], self.block_markers, _BLOCK_CHROME_CLASS)
+
+    @staticmethod
+    def _has_class(attrs: dict[str, str | None], verdicts: dict[str, bool], pattern: re.Pattern[str]) -> bool:
+        """Whether the element's class or id matches the pattern."""
+        if not attrs:
+            return False
+        element_id = attrs.get("id")
+        if element_id and pattern.search(element_id.lower()):
+            return True
+        names = attrs.get("class")
+        if not names:
+            return False
+        verdict = verdicts.get(names)
+        if verdict is None:  # pages repeat their class strings: judge each string once
+            verdict = pattern.search(names.lower()) is not None
+            verdicts[names] = verdict
+        return verdict
+
+    def _close_card(self, first: int) -> None:
+        """Mark the end of a card: a short container opening with its one title."""
+        items = self.items
+        head = items[first]
+        if (head[2] < CARD_MIN_LEVEL) if head[0] == "h" else not _is_card_title(head, items[first + 1]):
+            return
+        for item in items[first + 1:]:
+            if item[0] != "t":  # a second heading, or a card already closed inside
+                return
+        if head[0] == "h":
+            items.append(("end", "", head[2], 0))
+        else:
+            items[first] = ("h", head[1], 6, 0)
+            items.append(("end", "", 6, 0))
+
+    def flush(self, level: int = 0) -> None:
+        """End the current line: a heading of `level`, or text."""
+        if not self.line:
+            return
+        text = _clean("".join(self.line))
+        if text:
+            if level:
+                self.items.append(("h", text, level, self.list_id))
+            else:
+                self.items.append(("t", text, self._line_level(text), self.list_id))
+            self.chars += len(text)
+            self.link_chars += min(self.line_link_chars, len(text))
+            if level == 1 and self.line_link_chars < len(text) / 2:
+                self.h1s += 1
+        self.line.clear()
+        self.line_link_chars = 0
+        self.bold_line = True
+
+    def _line_level(self, text: str) -> int:
+        """Mark a text line that could title a card: bold, or a short lone link (LINK_LINE)."""
+        if self.list_id or text.count(" ") >= BUTTON_MAX_WORDS:
+            return 0
+        if self.line_link_chars >= LINK_LINE_SHARE * len(text):
+            return LINK_LINE
+        return BOLD_LINE if self.bold_line else 0
+
+    def _rollback(self, frame: _Frame) -> None:
+        first = frame[ITEMS]
+        del self.items[first:]
+        self.chars, self.link_chars, self.links, self.h1s = frame[CHARS], frame[LINK_CHARS], frame[LINKS], frame[H1S]
+        self.mains = [m for m in self.mains if m[0] < first]
+
+    def content_items(self) -> list[Item]:
+        """The page's items, narrowed to <main> when one landmark holds most of the text."""
+        items = self.items
+        if len(self.mains) == 1:
+            first, end, chars = self.mains[0]
+            if chars >= MAIN_MIN_SHARE * self.chars:
+                items = items[first:end]
+        return [item for item in items if item[2] != LINK_LINE or item[0] != "t"]
 
 
-def _blocks(nodes: Iterable[tuple[str, str]], url: str | None) -> Iterable[Block]:
+def _is_hidden(attrs: dict[str, str | None]) -> bool:
+    style = attrs.get("style")
+    return "hidden" in attrs or attrs.get("aria-hidden") == "true" or bool(style and _HIDDEN_STYLE.search(style))
+
+
+def _may_drop(attrs: dict[str, str | None]) -> bool:
+    """A cheap first look: _is_dropped reads only these attributes, which most elements lack."""
+    return "style" in attrs or "role" in attrs or "hidden" in attrs or "aria-hidden" in attrs
+
+
+def _is_dropped(attrs: dict[str, str | None]) -> bool:
+    """Hidden (unless a collapsed disclosure panel or streamed content) or in a chrome role."""
+    if attrs.get("role") in DROP_ROLES:
+        return True
+    return _is_hidden(attrs) and not _is_disclosure_panel(attrs) and not _STREAMED_ID.match(attrs.get("id") or "")
+
+
+def _is_disclosure_panel(attrs: dict[str, str | None]) -> bool:
+    """A collapsed accordion or tab panel: hidden until a click, but part of the page."""
+    return (
+        attrs.get("role") in DISCLOSURE_ROLES
+        or "aria-labelledby" in attrs
+        or bool(_DISCLOSURE_CLASS.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()))
+    )
+
+
+def _is_card_title(first: Item, second: Item) -> bool:
+    """A short line heading a card without a heading tag: set apart by bold or a link, or
+    followed by a sentence (a plain short line followed by more short lines is a list)."""
+    text = first[1]
+    if first[0] != "t" or second[0] != "t" or text.count(" ") >= CARD_TITLE_MAX_WORDS or text.endswith("."):
+        return False
+    if first[2] in (BOLD_LINE, LINK_LINE):
+        return second[2] != first[2]
+    return len(second[1]) >= CARD_BODY_MIN_CHARS and len(second[1]) > 2 * len(text)
+
+
+def _assemble(items: Iterable[Item], url: str | None) -> Iterable[Block]:
+    """Group lines into blocks: each heading with the text under it, list items, cards."""
     path: list[tuple[int, str]] = []
     body: list[str] = []
+    list_lines: list[str] = []
+    list_id = 0
+    heading_list = 0  # the <li> the current heading sits in: its lines are the heading's body
+    heading_shown = True  # the innermost heading has been emitted with a block already
 
-    def flush() -> Iterable[Block]:
-        if path and body:
-            heading = path[-1][1]
-            yield Block(f"{heading}\n{' '.join(body)}", "section", heading, tuple(h for _, h in path), url)
-        elif path and not body:
-            yield Block(path[-1][1], "heading", path[-1][1], tuple(h for _, h in path), url)
-        elif body:
-            yield Block(" ".join(body), "paragraph", "", (), url)
+    def trail() -> tuple[str, ...]:
+        return tuple(h for _, h in path)
 
-    for tag, text in nodes:
-        if tag in HEADING_TAGS:
-            yield from flush()
-            body = []
-            level = HEADING_TAGS[tag]
+    def section(kind: str) -> Iterable[Block]:
+        nonlocal heading_shown
+        heading = path[-1][1] if path else ""
+        if body and heading and not heading_shown:
+            yield Block(f"{heading}\n{' '.join(body)}", kind, heading, trail(), url)
+        elif body:  # more text under a heading already shown, e.g. after a grid of cards
+            yield Block(" ".join(body), "paragraph", heading, trail(), url)
+        elif heading and not heading_shown:
+            yield Block(heading, "heading", heading, trail(), url)
+        heading_shown = True
+        body.clear()
+
+    def list_item() -> Iterable[Block]:
+        if list_lines:
+            heading = path[-1][1] if path else ""
+            yield Block(" ".join(list_lines), "list_item", heading, trail(), url)
+            list_lines.clear()
+
+    for kind, text, level, item_list in items:
+        if item_list != list_id or kind != "t":
+            yield from list_item()
+            list_id = item_list
+        if kind == "h":
+            yield from section("section")
             while path and path[-1][0] >= level:
                 path.pop()
             path.append((level, text))
-        elif tag == "li":
-            heading = path[-1][1] if path else ""
-            yield Block(text, "list_item", heading, tuple(h for _, h in path), url)
+            heading_list = item_list
+            heading_shown = False
+        elif kind == "end":
+            yield from section("card")
+            if path and path[-1][0] == level:
+                path.pop()
+        elif item_list and item_list != heading_list:
+            if not list_lines:
+                yield from section("section")  # the heading goes before its list
+            list_lines.append(text)
         else:
             body.append(text)
-    yield from flush()
+    yield from list_item()
+    yield from section("section")
 
 
 def _clean(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    """Whitespace collapsed, zero-width spaces and box ends resolved."""
+    if _BOX_END in text:
+        text = _BOX_END_BEFORE_PUNCT.sub("", text).replace(_BOX_END, " ")
+    if "\u200b" in text or "\ufeff" in text:
+        text = text.replace("\u200b", " ").replace("\ufeff", " ")
+    return " ".join(text.split())

@@ -1,8 +1,9 @@
 """The Report: what a scan says about one vendor, and how block predictions become one.
 
 ``build_report`` aggregates per-block predictions into the mix, the offered labels, the
-primary label and the evidence; ``error_report`` turns a ScanError into a row of the same
-shape. Rendering for people lives in render.py.
+primary label and the evidence, and adds the specialties and the claim-versus-offering
+finding (findings.py); ``error_report`` turns a ScanError into a row of the same shape.
+Rendering for people lives in render.py and html_report.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .errors import ScanError
+from .findings import claim_finding, match_specialties
 from .taxonomy import LABELS
 
 
@@ -133,7 +135,7 @@ def build_report(
     scores = {label: round(_label_score(predictions, label), 4) for label in LABELS}
     evidence = {
         label: [
-            Evidence(b.text, b.url, round(b.probabilities[label], 4))
+            _evidence(b, label)
             for b in sorted(
                 (b for b in offerings if b.label == label),
                 key=lambda b: -b.probabilities[label],
@@ -141,6 +143,11 @@ def build_report(
         ]
         for label in offered
     }
+    claimed = [label for label in LABELS if label in claim]
+    specialties = [
+        SpecialtyFinding(specialty.name, specialty.label, [_evidence(b, specialty.label) for b in blocks])
+        for specialty, blocks in match_specialties(offerings, limit=MAX_EVIDENCE)
+    ]
     return Report(
         url=url,
         final_url=final_url or url,
@@ -150,7 +157,9 @@ def build_report(
         mix=mix,
         scores=scores,
         evidence=evidence,
-        claim=[label for label in LABELS if label in claim],
+        claim=claimed,
+        specialties=specialties,
+        finding=claim_finding(claimed, mix),
         model=model,
     )
 
@@ -164,6 +173,10 @@ def error_report(url: str, error: ScanError, *, pages: Sequence[PageInfo] = (), 
         pages=list(pages),
         model=model,
     )
+
+
+def _evidence(block: BlockPrediction, label: str) -> Evidence:
+    return Evidence(block.text, block.url, round(block.probabilities[label], 4))
 
 
 def _distinct_offerings(predictions: Sequence[BlockPrediction]) -> list[BlockPrediction]:

@@ -13,18 +13,14 @@ from dataclasses import dataclass
 
 from . import errors
 from .config import Settings
-from .discover import discover
+from .discover import discover, needs_javascript
 from .extract import Block, drop_repeated, extract_blocks, extract_text, page_title
 from .fetch import FetchedPage, Fetcher, normalize_input_url
-from .model import BlockModel, load_model, model_input
+from .model import BlockModel, decide_labels, load_model
 from .report import BlockPrediction, PageInfo, Report, build_report, error_report
 from .taxonomy import CLASSES, NONE, find_claims
 
 logger = logging.getLogger(__name__)
-
-# Text shorter than this on a page whose markup is mostly scripts means the content is
-# rendered by JavaScript; classifying the empty shell would give a confident wrong answer.
-NEEDS_JS_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -48,7 +44,7 @@ def classify_pages(
     """Classify already-fetched pages of one vendor; the home page, if given, is read for its claim."""
     model = model or load_model()
     blocks_by_page = [extract_blocks(page.html, url=page.url) for page in pages]
-    if len(pages) >= 3:
+    if len(pages) >= 2:  # with two pages only their shared opening and closing runs go
         blocks_by_page = drop_repeated(blocks_by_page)
     blocks = [block for page_blocks in blocks_by_page for block in page_blocks]
     predictions = predict_blocks(blocks, model)
@@ -70,13 +66,16 @@ def classify_pages(
 
 
 def predict_blocks(blocks: Sequence[Block], model: BlockModel) -> list[BlockPrediction]:
-    probabilities = model.predict_proba([model_input(b.text, b.heading) for b in blocks])
-    predictions = []
-    for block, row in zip(blocks, probabilities, strict=True):
-        by_label = {label: float(p) for label, p in zip(CLASSES, row, strict=True)}
-        best = max(by_label, key=by_label.__getitem__)
-        predictions.append(BlockPrediction(block.text, block.url, best, by_label))
-    return predictions
+    """Label each block; on a page the page model does not read as a vendor's, every block is none."""
+    texts = [block.text for block in blocks]
+    probabilities = model.predict_proba(texts)
+    labels = decide_labels(probabilities, model.block_threshold)
+    if model.vendor_probability(texts) < model.vendor_threshold:
+        labels = [NONE] * len(labels)
+    return [
+        BlockPrediction(block.text, block.url, label, {c: float(p) for c, p in zip(CLASSES, row, strict=True)})
+        for block, label, row in zip(blocks, labels, probabilities, strict=True)
+    ]
 
 
 def classify_html(html: str | bytes, *, url: str | None = None, model: BlockModel | None = None) -> Report:
@@ -155,10 +154,12 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
     """One vendor, start to finish; every failure becomes an error Report, never an exception."""
     try:
         start = normalize_input_url(url)
-        async with asyncio.timeout(settings.site_timeout):
+        deadline = asyncio.get_running_loop().time() + settings.site_timeout
+        async with asyncio.timeout_at(deadline):
             home = await fetcher.fetch(start)
             _check_rendered(home.html, home.final_url)
-            pages = await discover(home, fetcher, settings)
+        # discovery keeps the pages it has when the site budget runs out, rather than failing
+        pages = await discover(home, fetcher, settings, deadline=deadline)
     except errors.ScanError as exc:
         return error_report(url, exc, model=model.info)
     except TimeoutError:
@@ -189,8 +190,7 @@ def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:
 
 
 def _check_rendered(html: str, url: str) -> None:
-    text_chars = sum(len(b.text) for b in extract_blocks(html))
-    if text_chars < NEEDS_JS_MAX_CHARS and "<script" in html.lower():
+    if needs_javascript(html):
         raise errors.NeedsJavaScript(f"{url} shows almost no text without JavaScript", url=url)
 
 

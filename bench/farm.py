@@ -36,6 +36,7 @@ from functools import lru_cache
 from html import escape
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -166,8 +167,9 @@ class SiteBook:
                 200, _page(rng, name, "Our Services", [f'<div class="grid">{"".join(offers)}</div>', *filler], nav=["services", *extra_nav])
             )
             services_link = "/services.html"
+        about = [f"<section><h2>Why {escape(name)}</h2><p>{escape(rng.choice(self.filler))}</p></section>" for _ in range(2)]
         pages[home_path] = Response(
-            200, _page(rng, name, "Home", [claim, *filler, f'<p><a href="{services_link}">See what we do</a></p>'],
+            200, _page(rng, name, "Home", [claim, *filler, *about, f'<p><a href="{services_link}">See what we do</a></p>'],
                        nav=["services", *extra_nav])
         )
         if extra_nav:
@@ -191,13 +193,13 @@ def _page(rng: random.Random, name: str, title: str, parts: list[str], *, nav: l
     menu = " ".join(f'<a href="{href}">{text}</a>' for text, href in links)
     # Real service pages weigh 15-60 KB, most of it styles, scripts and menus; the extractor's
     # cost depends on that, so each page carries a comparable load that it must strip.
-    style = ".c{margin:0 auto;padding:1rem}" * rng.randint(150, 500)
-    script = "window.dataLayer=window.dataLayer||[];function g(){dataLayer.push(arguments)}" * rng.randint(50, 200)
+    style = ".c{margin:0 auto;padding:1rem}" * rng.randint(300, 900)
+    script = "window.dataLayer=window.dataLayer||[];function g(){dataLayer.push(arguments)}" * rng.randint(2, 12)
     footer_links = "".join(f'<li><a href="/p/{n}.html">Link {n}</a></li>' for n in range(rng.randint(10, 40)))
     body = "\n".join(parts)
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} | {escape(name)}</title>'
-        f"<style>{style}</style><script>{script}</script></head><body>"
+        f'<style>{style}</style><script>{script}</script><script src="/static/site.js" defer></script></head><body>'
         f"<header><nav>{menu}</nav></header>"
         '<div id="cookie-banner" class="cookie-consent"><p>We use cookies to improve your experience.</p></div>'
         f"<main><h1>{escape(title)}</h1>\n{body}\n</main>"
@@ -278,7 +280,7 @@ def _http(response: Response, *, close: bool) -> bytes:
 
 async def serve(first: int, count: int, port: int) -> None:
     """Serve sites ``first`` .. ``first + count - 1``; print "ready" once listening."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     book = SiteBook()
     loop = asyncio.get_running_loop()
@@ -315,7 +317,7 @@ class Farm:
         for n in range(self.sites if count is None else count):
             yield self.url(n % self.sites) + (f"?n={n}" if n >= self.sites else "")
 
-    def __enter__(self) -> Farm:
+    def __enter__(self) -> Self:
         for first in range(0, self.sites, SITES_PER_PROCESS):
             count = min(SITES_PER_PROCESS, self.sites - first)
             self.processes.append(subprocess.Popen(

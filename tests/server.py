@@ -1,45 +1,121 @@
 """A real HTTP server on 127.0.0.1 for tests: serves a test site's files, plus fault routes.
 
 Fault routes live under ``/_fault/`` so any site can also misbehave on demand:
-``/_fault/status/500``, ``/_fault/slow/3``, ``/_fault/pdf``, ``/_fault/big/1000000``.
+
+    /_fault/status/500           that status             /_fault/slow/3        headers after 3 s
+    /_fault/drip/3               body trickles for 3 s   /_fault/reset         connection reset (RST)
+    /_fault/seq/ID/503,200       each request for ID takes the next step: a status, "reset",
+                                 429-N (429 with Retry-After: N) or "ok" (the site's file for
+                                 the path asked, when routed there); the last step repeats
+    /_fault/redirect?to=URL      302 to URL              /_fault/loop          redirects to itself
+    /_fault/big/N                N bytes, Content-Length declared
+    /_fault/stream/N             N bytes, no Content-Length (read until close)
+    /_fault/gzipbomb/N           N MiB of zeros, gzip-encoded (about N KiB on the wire)
+    /_fault/gzip                 a small page, gzip-encoded
+    /_fault/pdf                  a PDF as application/pdf
+    /_fault/as-html/pdf|png      a PDF or a PNG labelled text/html
+    /_fault/charset/DECL/ACTUAL  French text encoded in ACTUAL, header charset DECL ("none": no charset)
+    /_fault/invalid-utf8         a page declared UTF-8 with bytes that are not UTF-8
+    /_fault/empty                200 text/html with no body
+
+In a site's .xml and .txt files (sitemaps, robots.txt), ``{{BASE}}`` becomes the server's base URL.
+``SiteServer(folder, routes={"/robots.txt": "/_fault/status/503"})`` answers a path with a
+fault route. ``server.requests`` lists the paths asked for (``request_times`` and
+``user_agents`` say when and by whom), ``server.max_in_flight`` the most handled at once.
 """
 
 from __future__ import annotations
 
+import functools
+import socket
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 SITES = Path(__file__).parent / "sites"
+FRENCH = "Café, crème brûlée et déjà-vu : nos équipes traitent vos dossiers à Besançon."
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
 
 FaultHandler = Callable[["SiteHandler", list[str]], None]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Callable[..., SiteHandler], routes: dict[str, str]) -> None:
+        super().__init__(address, handler)
+        self.base_url = f"http://{address[0]}:{self.server_address[1]}"
+        self.routes = routes
+        self.requests: list[tuple[str, float, str]] = []
+        self.steps: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+
 class SiteHandler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    server: _Server
+    routed = ""
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - keep test output quiet
         pass
 
     def do_GET(self) -> None:
-        parts = self.path.split("?", 1)[0].strip("/").split("/")
-        if parts[0] == "_fault" and len(parts) > 1 and parts[1] in FAULTS:
-            FAULTS[parts[1]](self, parts[2:])
-        else:
-            super().do_GET()
+        path = self.routed = self.server.routes.get(urlsplit(self.path).path, self.path)
+        with self.server.lock:
+            self.server.requests.append((self.path, time.monotonic(), self.headers.get("User-Agent", "")))
+            self.server.in_flight += 1
+            self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
+        try:
+            parts = urlsplit(path).path.strip("/").split("/")
+            if parts[0] == "_fault" and len(parts) > 1 and parts[1] in FAULTS:
+                FAULTS[parts[1]](self, parts[2:])
+            elif path.endswith((".xml", ".txt")) and Path(self.translate_path(path)).is_file():
+                self.send_template(Path(self.translate_path(path)))
+            else:
+                super().do_GET()
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
 
-    def send_body(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8") -> None:
+    def send_body(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
+                  headers: dict[str, str] | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up first, as timeout tests intend
+            pass  # the client gave up first, as timeout and size tests intend
+
+    def send_template(self, file: Path) -> None:
+        """robots.txt and sitemaps name absolute URLs, so ``{{BASE}}`` becomes this server's."""
+        body = file.read_text(encoding="utf-8").replace("{{BASE}}", self.server.base_url)
+        self.send_body(200, body.encode(), "application/xml" if file.suffix == ".xml" else "text/plain")
+
+    def reset(self) -> None:
+        """Abort the connection with a TCP reset, as a crashing server or a middlebox does."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+    def query(self, name: str) -> str:
+        return parse_qs(urlsplit(self.routed).query).get(name, [""])[0]
+
+
+def _page(text: str) -> str:
+    return f"<!DOCTYPE html><html><head><title>Test</title></head><body><main><p>{text}</p></main></body></html>"
 
 
 def _status(handler: SiteHandler, args: list[str]) -> None:
@@ -52,16 +128,75 @@ def _slow(handler: SiteHandler, args: list[str]) -> None:
     handler.send_body(200, b"<html><body><p>finally</p></body></html>")
 
 
+def _drip(handler: SiteHandler, args: list[str]) -> None:
+    seconds = float(args[0]) if args else 5.0
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html")
+    handler.end_headers()
+    handler.close_connection = True
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            handler.wfile.write(b"<p>drip</p>\n")
+            time.sleep(0.05)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def _reset(handler: SiteHandler, args: list[str]) -> None:
+    handler.reset()
+
+
+def _seq(handler: SiteHandler, args: list[str]) -> None:
+    name, steps = args[0], args[1].split(",")
+    with handler.server.lock:
+        index = handler.server.steps.get(name, 0)
+        handler.server.steps[name] = index + 1
+    step = steps[min(index, len(steps) - 1)]
+    if step == "reset":
+        handler.reset()
+    elif step.startswith("429-"):
+        handler.send_body(429, b"<p>slow down</p>", headers={"Retry-After": step[4:]})
+    elif step == "200":
+        handler.send_body(200, _page(f"Answered on attempt {index + 1}.").encode())
+    elif step == "ok":
+        SimpleHTTPRequestHandler.do_GET(handler)  # the site's own file for the path asked
+    else:
+        _status(handler, [step])
+
+
+def _redirect(handler: SiteHandler, args: list[str]) -> None:
+    handler.send_body(302, b"", headers={"Location": handler.query("to")})
+
+
+def _loop(handler: SiteHandler, args: list[str]) -> None:
+    handler.send_body(302, b"", headers={"Location": "/_fault/loop"})
+
+
 def _pdf(handler: SiteHandler, args: list[str]) -> None:
-    handler.send_body(200, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n", "application/pdf")
+    handler.send_body(200, PDF, "application/pdf")
+
+
+def _as_html(handler: SiteHandler, args: list[str]) -> None:
+    handler.send_body(200, PNG if args and args[0] == "png" else PDF, "text/html")
 
 
 def _big(handler: SiteHandler, args: list[str]) -> None:
-    size = int(args[0]) if args else 20 * 1024 * 1024
+    _send_filler(handler, int(args[0]) if args else 20 * 1024 * 1024, declare=True)
+
+
+def _stream(handler: SiteHandler, args: list[str]) -> None:
+    _send_filler(handler, int(args[0]) if args else 20 * 1024 * 1024, declare=False)
+
+
+def _send_filler(handler: SiteHandler, size: int, *, declare: bool) -> None:
     chunk = b"<p>" + b"filler text " * 80 + b"</p>\n"
     handler.send_response(200)
     handler.send_header("Content-Type", "text/html")
-    handler.send_header("Content-Length", str(size))
+    if declare:
+        handler.send_header("Content-Length", str(size))
+    else:
+        handler.close_connection = True
     handler.end_headers()
     sent = 0
     try:
@@ -73,21 +208,82 @@ def _big(handler: SiteHandler, args: list[str]) -> None:
         pass
 
 
-FAULTS: dict[str, FaultHandler] = {"status": _status, "slow": _slow, "pdf": _pdf, "big": _big}
+@functools.cache
+def gzip_bomb(mebibytes: int) -> bytes:
+    """``mebibytes`` MiB of zeros gzip-compressed, built a MiB at a time so the test stays small."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    zeros = bytes(1024 * 1024)
+    return b"".join(packer.compress(zeros) for _ in range(mebibytes)) + packer.flush()
+
+
+def _gzipbomb(handler: SiteHandler, args: list[str]) -> None:
+    body = gzip_bomb(int(args[0]) if args else 100)
+    handler.send_body(200, body, "text/html", headers={"Content-Encoding": "gzip"})
+
+
+def _charset(handler: SiteHandler, args: list[str]) -> None:
+    declared, actual = args[0], args[1]
+    content_type = "text/html" if declared == "none" else f"text/html; charset={declared}"
+    handler.send_body(200, _page(FRENCH).encode(actual), content_type)
+
+
+def _gzip(handler: SiteHandler, args: list[str]) -> None:
+    body = zlib.compress(_page(FRENCH).encode(), wbits=zlib.MAX_WBITS | 16)
+    handler.send_body(200, body, "text/html; charset=utf-8", headers={"Content-Encoding": "gzip"})
+
+
+def _invalid_utf8(handler: SiteHandler, args: list[str]) -> None:
+    body = _page("Data entry \xff\xfe and payroll \xc3\x28 processing for clinics.").encode("latin-1")
+    handler.send_body(200, body, "text/html; charset=utf-8")
+
+
+def _empty(handler: SiteHandler, args: list[str]) -> None:
+    handler.send_body(200, b"", "text/html")
+
+
+FAULTS: dict[str, FaultHandler] = {
+    "status": _status, "slow": _slow, "drip": _drip, "reset": _reset, "seq": _seq, "redirect": _redirect,
+    "loop": _loop, "pdf": _pdf, "as-html": _as_html, "big": _big, "stream": _stream, "gzipbomb": _gzipbomb, "gzip": _gzip,
+    "charset": _charset, "invalid-utf8": _invalid_utf8, "empty": _empty,
+}
 
 
 class SiteServer:
-    """Serve ``directory`` on a free port of 127.0.0.1 in a background thread."""
+    """Serve ``directory`` on a free port of ``host`` (a loopback address) in a background thread."""
 
-    def __init__(self, directory: Path) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(SiteHandler, directory=str(directory)))
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+    def __init__(self, directory: Path, *, host: str = "127.0.0.1", port: int = 0,
+                 routes: dict[str, str] | None = None) -> None:
+        self.httpd = _Server((host, port), partial(SiteHandler, directory=str(directory)), routes or {})
+        # a short poll lets shutdown() return at once instead of after serve_forever's default 0.5 s
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.httpd.base_url
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    @property
+    def requests(self) -> list[str]:
+        """The paths requested so far, in order."""
+        with self.httpd.lock:
+            return [path for path, _, _ in self.httpd.requests]
+
+    @property
+    def request_times(self) -> list[float]:
+        with self.httpd.lock:
+            return [when for _, when, _ in self.httpd.requests]
+
+    @property
+    def user_agents(self) -> list[str]:
+        with self.httpd.lock:
+            return [agent for _, _, agent in self.httpd.requests]
+
+    @property
+    def max_in_flight(self) -> int:
+        return self.httpd.max_in_flight
 
     def __enter__(self) -> SiteServer:
         self.thread.start()

@@ -41,7 +41,7 @@ def test_training_is_reproducible(small_corpus: Path, tmp_path: Path) -> None:
 
 
 def test_altered_model_file_is_refused(small_corpus: Path, tmp_path: Path) -> None:
-    train(small_corpus, tmp_path, folds=0)
+    train(small_corpus, tmp_path, folds=2)
     load_model(tmp_path)
     path = tmp_path / MODEL_FILE
     data = bytearray(path.read_bytes())
