@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+from .batch import Row, scan_stream
 from .config import Settings
 from .errors import BatchError
 
@@ -26,13 +27,9 @@ logger = logging.getLogger(__name__)
 PARTITIONS_PER_THREAD = 2
 DEFAULT_CONNECT_TIMEOUT = 30.0
 
-Row = dict[str, Any]
-
 
 def score_partition(urls: list[str], settings: Settings) -> list[Row]:
     """Runs on a worker: scan one partition and return its rows, one per URL."""
-    from .batch import scan_stream
-
     rows: list[Row] = []
 
     async def score() -> None:

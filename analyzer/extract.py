@@ -53,21 +53,25 @@ JUDGED_TAGS = frozenset({"header", "form", "main"})
 # A <header> inside one of these heads that section, not the page.
 SECTIONING_TAGS = frozenset({"article", "section", "main"})
 LIST_TAGS = frozenset({"ul", "ol"})
+SWALLOWING_TAGS = frozenset({"noscript", "iframe"})  # see _drop_noscript
+# Furniture by tag, whatever their class: a page's <header> (not a section's), a <form>.
+NAMED_TAGS = frozenset({"header", "form"})
 EMPHASIS_TAGS = frozenset({"b", "strong"})
 # Elements without content: a line break or a word gap at most.
 VOID_TAGS = frozenset({"br", "hr", "img", "wbr", "source", "track", "area", "col", "param"})
-# Inline tags that pages style as boxes; their end separates words unless punctuation follows.
-BOX_TAGS = frozenset({"span", "label", "small", "time", "data", "font"})
+# Marks the end of an inline element: a word gap unless punctuation follows.
 _BOX_END = "\x00"
 
 # Class or id words of page furniture; matched as whole words between -, _ or spaces so
-# "social" drops "social-icons" but "sharepoint" or "research" are left alone.
+# "share" drops "share-bar" but "sharepoint" or "shared-services" are left alone. Words
+# that also name what vendors sell ("social" media, "search" marketing) are left out:
+# a card named for its service must not go.
 _CHROME_CLASS = re.compile(
     r"(?<![a-z0-9])(?:cookies?|consent|gdpr|newsletter|subscribe|popup|pop-up|modal|"
-    r"breadcrumbs?|share|sharing|social|skip-link|skiplink|sr-only|screen-reader-text|"
+    r"breadcrumbs?|share|sharing|skip-link|skiplink|sr-only|screen-reader-text|"
     r"visually-hidden|visuallyhidden|offcanvas|off-canvas|sidebar|footer|navbar|nav|"
     r"navigation|menu|megamenu|mega-menu|submenu|sub-menu|topbar|top-bar|pagination|"
-    r"related|promo)(?![a-z0-9])"
+    r"related|promo|announcement|login|signin|sign-in)(?![a-z0-9])"
 )
 # A page header by class or id: only whole names, since "card-header" or "module_header"
 # title a card, not the page.
@@ -76,7 +80,7 @@ _BLOCK_CHROME_CLASS = re.compile(f"{_CHROME_CLASS.pattern}|{_HEADER_CLASS.patter
 # Class words of buttons: a short link styled as one is a call to action, not content.
 _BUTTON_CLASS = re.compile(r"(?<![a-z0-9])(?:btn|button|cta)(?![a-z0-9])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_BOX_END_BEFORE_PUNCT = re.compile(r"\x00+(?=[\s.,;:!?)\]}'\"’”%]|$)")
+_NO_GAP_BEFORE = frozenset(".,;:!?)]}'\"’”%")
 
 # A container whose text is at least this share link text, over at least MENU_MIN_LINKS
 # links averaging at most MENU_MAX_LINK_CHARS characters, is a menu: menus are lists of
@@ -125,16 +129,20 @@ class Block:
 
 def extract_blocks(html: str | bytes, *, url: str | None = None) -> list[Block]:
     """Return the page's offering blocks in document order; never raises on any input."""
-    try:
-        return list(_assemble(_items(html), url))
-    except Exception:  # a parser bug must cost one page, never the scan
-        logger.warning("extraction failed for %s", url or "a page", exc_info=True)
-        return []
+    return [Block(text, kind, heading, path, url) for text, kind, heading, path in _safe_parts(html, url)]
 
 
 def extract_text(html: str | bytes) -> str:
     """The cleaned text of a page, block by block: what the model reads."""
-    return "\n\n".join(block.text for block in extract_blocks(html))
+    return "\n\n".join(part[0] for part in _safe_parts(html, None))
+
+
+def _safe_parts(html: str | bytes, url: str | None) -> list[_Part]:
+    try:
+        return list(_assemble(_items(html)))
+    except Exception:  # a parser bug must cost one page, never the scan
+        logger.warning("extraction failed for %s", url or "a page", exc_info=True)
+        return []
 
 
 def page_title(html: str | bytes) -> str:
@@ -178,7 +186,6 @@ def _parse(html: str | bytes) -> HTMLParser | None:
     try:
         if isinstance(html, bytes):
             html = html.decode("utf-8", errors="replace")
-        html = _drop_noscript(html)
         return HTMLParser(html)
     except Exception:  # selectolax raises on a few pathological inputs; an empty page is the answer
         logger.debug("unparseable HTML", exc_info=True)
@@ -186,7 +193,7 @@ def _parse(html: str | bytes) -> HTMLParser | None:
 
 
 def _drop_noscript(html: str) -> str:
-    """Cut <noscript> elements out of the markup before parsing.
+    """Cut <noscript> elements out of the markup, for a page that one swallowed.
 
     lexbor parses <noscript> as markup (scripting off), so a tracking pixel written as
     <noscript><iframe .../></noscript> opens an <iframe> that swallows the rest of the
@@ -216,6 +223,15 @@ LINK_LINE = 8
 
 
 def _items(html: str | bytes) -> list[Item]:
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", errors="replace")
+    try:
+        return _walk_page(html)
+    except _Swallowed:  # rare: pay for the search through the markup only then
+        return _walk_page(_drop_noscript(html))
+
+
+def _walk_page(html: str) -> list[Item]:
     tree = _parse(html)
     if tree is None:
         return []
@@ -227,12 +243,18 @@ def _items(html: str | bytes) -> list[Item]:
     return walker.content_items()
 
 
+class _Swallowed(Exception):
+    """A <noscript> holds the rest of the page as text (see _drop_noscript)."""
+
+
 # A walked element, as a plain list (one is made per element and the walk must stay fast):
 # its children iterator, tag and attributes; the walker's counts when it was entered
 # (items, chars, link_chars, links, h1s); where its text starts in the current line; the
-# enclosing <li>; and whether a bold element opens its line.
+# enclosing <li>; and a flag: for an inline element, whether a bold element opens its
+# line (LEADS); for a block, whether it looked like furniture on entry (FURNITURE).
 _Frame = list[Any]
-CHILDREN, TAG, ATTRS, ITEMS, CHARS, LINK_CHARS, LINKS, H1S, LINE_START, SAVED_LIST, LEADS = range(11)
+CHILDREN, TAG, ATTRS, ITEMS, CHARS, LINK_CHARS, LINKS, H1S, LINE_START, SAVED_LIST, FLAG = range(11)
+LEADS = FURNITURE = FLAG
 _NO_ATTRIBUTES: dict[str, str | None] = {}
 
 
@@ -241,8 +263,9 @@ class _Walker:
 
     The walk keeps its own stack rather than recursing, so deeply nested markup (broken
     pages nest thousands of unclosed tags) cannot exhaust Python's recursion limit. Its
-    loop is written out in one function because it runs once per node: it is most of the
-    extractor's time.
+    loop is written out in one function because it runs once per node and is most of the
+    extractor's time; elements that look like furniture (a page header, a form, a list,
+    a chrome class) are measured in C on entry and skipped whole when they are.
     """
 
     def __init__(self) -> None:
@@ -264,10 +287,11 @@ class _Walker:
         self.bold_line = True  # every character of the current line so far is bold
         self.in_bold = 0
         self.mains: list[tuple[int, int, int]] = []  # (first item, end item, chars)
+        self.marks: list[int] = []  # where the "h" and "end" items are, in order
 
     def frame(self, node: Node, tag: str, attrs: dict[str, str | None], leads: bool = False) -> _Frame:
         return [
-            node.iter(include_text=True), tag, attrs, len(self.items), self.chars, self.link_chars,
+            node.iter(include_text=True, skip_empty=True), tag, attrs, len(self.items), self.chars, self.link_chars,
             self.links, self.h1s, len(self.line), self.list_id, leads,
         ]
 
@@ -276,85 +300,89 @@ class _Walker:
         stack: list[_Frame] = [self.frame(root, "body", _NO_ATTRIBUTES)]
         while stack:
             frame = stack[-1]
-            child = next(frame[CHILDREN], None)
-            if child is None:
-                stack.pop()
-                if not stack:  # the root: nothing above it to keep instead
-                    break
-                tag = frame[TAG]
+            for child in frame[CHILDREN]:  # resumes where this element was left
+                tag = child.tag
+                if tag == "-text":
+                    text = child.text_content  # never blank: skip_empty leaves those out
+                    if line and line[-1] is _BOX_END and text[0] in _NO_GAP_BEFORE:
+                        line[-1] = ""  # "<a>link</a>." keeps its full stop
+                    line.append(text)
+                    if self.in_link:
+                        self.line_link_chars += len(text.strip())
+                    if self.bold_line and not self.in_bold:
+                        self.bold_line = False
+                    continue
+                if tag in DROP_TAGS:
+                    if tag in SWALLOWING_TAGS and "</noscript" in child.text():  # an end tag, as text
+                        raise _Swallowed
+                    continue
+                if tag in VOID_TAGS:
+                    if tag == "hr":
+                        self.flush()
+                    elif line:
+                        line.append(" " if tag == "br" else _BOX_END)
+                    continue
+                attrs = child.attributes or _NO_ATTRIBUTES
+                if attrs and (
+                    "style" in attrs or "role" in attrs or "hidden" in attrs or "aria-hidden" in attrs
+                ) and _is_dropped(attrs):  # most elements have none of what _is_dropped reads
+                    continue
                 if tag in INLINE_TAGS:
-                    self._exit_inline(frame)
+                    stack.append(self._enter_inline(child, tag, attrs))
+                    break
+                if tag in NAMED_TAGS:
+                    furniture = tag == "form" or not self.in_section  # a page <header>, or a form
+                else:
+                    furniture = (
+                        ("class" in attrs or "id" in attrs) and tag not in HEADING_LEVEL  # a heading is the title
+                        and self._has_class(attrs, self.block_markers, _BLOCK_CHROME_CLASS)
+                    )
+                if (furniture or tag in LIST_TAGS) and self._is_furniture(child, tag, furniture):
                     continue
                 if line:
-                    self.flush(HEADING_LEVEL.get(tag, 0))
-                self.list_id = frame[SAVED_LIST]
-                if tag in SECTIONING_TAGS:
-                    self.in_section -= 1
-                if self.chars != frame[CHARS] and (
-                    frame[ATTRS] or len(self.items) - frame[ITEMS] > 1 or self.links - frame[LINKS] >= MENU_MIN_LINKS
-                    or tag in JUDGED_TAGS
-                ):  # else a plain element holding one line and no menu: nothing to judge
-                    self._judge(frame)
-                continue
-            tag = child.tag
-            if tag == "-text":
-                text = child.text_content
-                if not text:
-                    continue
-                if text.isspace():
-                    if line:
-                        line.append(" ")
-                    continue
-                line.append(text)
-                if self.in_link:
-                    self.line_link_chars += len(text.strip())
-                if self.bold_line and not self.in_bold:
-                    self.bold_line = False
-                continue
-            if tag in DROP_TAGS:
-                continue
-            if tag in VOID_TAGS:
-                if tag == "hr":
                     self.flush()
-                elif line:
-                    line.append(" " if tag == "br" else _BOX_END)
-                continue
-            attrs = child.attributes or _NO_ATTRIBUTES
-            if attrs and _may_drop(attrs) and _is_dropped(attrs):
-                continue
-            if tag in INLINE_TAGS:
-                stack.append(self._enter_inline(child, tag, attrs))
-                continue
-            if self._is_furniture(child, tag, attrs):
-                continue
-            if line:
-                self.flush()
-            stack.append([
-                child.iter(include_text=True), tag, attrs, len(self.items), self.chars, self.link_chars,
-                self.links, self.h1s, 0, self.list_id, False,
-            ])
-            if tag == "li":
-                self.list_id, self.next_list_id = self.next_list_id, self.next_list_id + 1
-            elif tag in SECTIONING_TAGS:
-                self.in_section += 1
+                stack.append([
+                    child.iter(include_text=True, skip_empty=True), tag, attrs, len(self.items), self.chars, self.link_chars,
+                    self.links, self.h1s, 0, self.list_id, furniture,
+                ])
+                if tag == "li":
+                    self.list_id, self.next_list_id = self.next_list_id, self.next_list_id + 1
+                elif tag in SECTIONING_TAGS:
+                    self.in_section += 1
+                break
+            else:  # every child done: leave the element
+                stack.pop()
+                if stack:  # the root has nothing above it to keep instead
+                    self._exit(frame)
         self.flush()
 
-    def _is_furniture(self, node: Node, tag: str, attrs: dict[str, str | None]) -> bool:
+    def _exit(self, frame: _Frame) -> None:
+        tag = frame[TAG]
+        if tag in INLINE_TAGS:
+            self._exit_inline(frame)
+            return
+        if self.line:
+            self.flush(HEADING_LEVEL.get(tag, 0))
+        self.list_id = frame[SAVED_LIST]
+        if tag in SECTIONING_TAGS:
+            self.in_section -= 1
+        if self.chars != frame[CHARS] and (
+            frame[FURNITURE] or len(self.items) - frame[ITEMS] > 1 or self.links - frame[LINKS] >= MENU_MIN_LINKS
+            or tag in JUDGED_TAGS or "role" in frame[ATTRS]
+        ):  # else one line, no menu, no furniture and no landmark: nothing to judge
+            self._judge(frame)
+
+    def _is_furniture(self, node: Node, tag: str, named: bool) -> bool:
         """Judge a furniture-looking element on entry, measuring it in C, and skip it whole.
 
-        The same rule as on exit (_is_chrome), on the element's raw text: raw text is never
-        shorter than the text the walk would keep, so an element dropped here would be
-        dropped on exit too. Walking menus and footers only to take them back was a third
-        of the extractor's time.
+        The rules are those of _is_chrome, applied to the element's raw text (hidden parts
+        included), which is never shorter than what the walk would keep. Anything let
+        through here is judged again on exit. Walking menus and footers only to take them
+        back cost about a fifth of the extractor's time.
         """
-        if tag in LIST_TAGS:
-            return self._is_menu(node)
-        if tag == "header":
-            if self.in_section:
-                return False
-        elif tag != "form" and not self._has_class(attrs, self.block_markers, _BLOCK_CHROME_CLASS):
-            return False
-        if tag in HEADING_LEVEL or node.css_first("h1") is not None:
+        if tag in LIST_TAGS and self._is_menu(node):
+            return True
+        if not named or node.css_first("h1") is not None:
             return False
         chars = len(_clean(node.text()))
         if chars <= CHROME_MAX_CHARS:
@@ -396,8 +424,11 @@ class _Walker:
             del self.line[frame[LINE_START]:]
         elif frame[LEADS] and len("".join(self.line).split()) <= CARD_TITLE_MAX_WORDS:
             self.flush()  # a bold lead-in ("<strong>Payroll</strong> We run...") titles what follows
-        elif tag in BOX_TAGS:
-            self.line.append(_BOX_END)  # often styled as blocks: "<span>Title</span><span>Text"
+        else:
+            # The walk skips blank text nodes (in C, which is much faster), so the gap in
+            # "<a>One</a> <a>Two</a>" is put back here, and taken out again before
+            # punctuation. Spans styled as blocks ("<span>Title</span><span>Text") need it too.
+            self.line.append(_BOX_END)
 
     def _is_inline_chrome(self, frame: _Frame) -> bool:
         """A short button link, or a "Share" or "skip to content" span inside a line."""
@@ -434,12 +465,11 @@ class _Walker:
         link_chars = self.link_chars - frame[LINK_CHARS]
         if links >= MENU_MIN_LINKS and link_chars >= MENU_LINK_SHARE * chars and link_chars <= MENU_MAX_LINK_CHARS * links:
             return True
-        tag = frame[TAG]
-        if tag in HEADING_LEVEL or (chars > CHROME_MAX_CHARS and link_chars < CHROME_LINK_SHARE * chars):
+        if chars > CHROME_MAX_CHARS and link_chars < CHROME_LINK_SHARE * chars:
             return False
-        if tag == "header":
-            return not self.in_section
-        return tag == "form" or self._has_class(frame[ATTRS], self.block_markers, _BLOCK_CHROME_CLASS)
+        if frame[TAG] in INLINE_TAGS:  # a link wrapping blocks: its flag means LEADS
+            return self._has_class(frame[ATTRS], self.block_markers, _BLOCK_CHROME_CLASS)
+        return bool(frame[FURNITURE])
 
     @staticmethod
     def _has_class(attrs: dict[str, str | None], verdicts: dict[str, bool], pattern: re.Pattern[str]) -> bool:
@@ -462,16 +492,19 @@ class _Walker:
         """Mark the end of a card: a short container opening with its one title."""
         items = self.items
         head = items[first]
-        if (head[2] < CARD_MIN_LEVEL) if head[0] == "h" else not _is_card_title(head, items[first + 1]):
-            return
-        for item in items[first + 1:]:
-            if item[0] != "t":  # a second heading, or a card already closed inside
-                return
+        last_mark = self.marks[-1] if self.marks else -1
         if head[0] == "h":
-            items.append(("end", "", head[2], 0))
+            if head[2] < CARD_MIN_LEVEL or last_mark != first:  # a second heading, or a card inside
+                return
+            level = head[2]
+        elif last_mark >= first or not _is_card_title(head, items[first + 1]):
+            return
         else:
-            items[first] = ("h", head[1], 6, 0)
-            items.append(("end", "", 6, 0))
+            level = 6
+            items[first] = ("h", head[1], level, 0)
+            self.marks.append(first)
+        self.marks.append(len(items))
+        items.append(("end", "", level, 0))
 
     def flush(self, level: int = 0) -> None:
         """End the current line: a heading of `level`, or text."""
@@ -480,6 +513,7 @@ class _Walker:
         text = _clean("".join(self.line))
         if text:
             if level:
+                self.marks.append(len(self.items))
                 self.items.append(("h", text, level, self.list_id))
             else:
                 self.items.append(("t", text, self._line_level(text), self.list_id))
@@ -502,6 +536,8 @@ class _Walker:
     def _rollback(self, frame: _Frame) -> None:
         first = frame[ITEMS]
         del self.items[first:]
+        while self.marks and self.marks[-1] >= first:
+            self.marks.pop()
         self.chars, self.link_chars, self.links, self.h1s = frame[CHARS], frame[LINK_CHARS], frame[LINKS], frame[H1S]
         self.mains = [m for m in self.mains if m[0] < first]
 
@@ -518,11 +554,6 @@ class _Walker:
 def _is_hidden(attrs: dict[str, str | None]) -> bool:
     style = attrs.get("style")
     return "hidden" in attrs or attrs.get("aria-hidden") == "true" or bool(style and _HIDDEN_STYLE.search(style))
-
-
-def _may_drop(attrs: dict[str, str | None]) -> bool:
-    """A cheap first look: _is_dropped reads only these attributes, which most elements lack."""
-    return "style" in attrs or "role" in attrs or "hidden" in attrs or "aria-hidden" in attrs
 
 
 def _is_dropped(attrs: dict[str, str | None]) -> bool:
@@ -552,7 +583,12 @@ def _is_card_title(first: Item, second: Item) -> bool:
     return len(second[1]) >= CARD_BODY_MIN_CHARS and len(second[1]) > 2 * len(text)
 
 
-def _assemble(items: Iterable[Item], url: str | None) -> Iterable[Block]:
+# A block before it becomes a Block: (text, kind, heading, heading path). extract_text
+# needs only the text, and building Blocks for it cost more than assembling them.
+_Part = tuple[str, str, str, tuple[str, ...]]
+
+
+def _assemble(items: Iterable[Item]) -> Iterable[_Part]:
     """Group lines into blocks: each heading with the text under it, list items, cards."""
     path: list[tuple[int, str]] = []
     body: list[str] = []
@@ -564,22 +600,22 @@ def _assemble(items: Iterable[Item], url: str | None) -> Iterable[Block]:
     def trail() -> tuple[str, ...]:
         return tuple(h for _, h in path)
 
-    def section(kind: str) -> Iterable[Block]:
+    def section(kind: str) -> Iterable[_Part]:
         nonlocal heading_shown
         heading = path[-1][1] if path else ""
         if body and heading and not heading_shown:
-            yield Block(f"{heading}\n{' '.join(body)}", kind, heading, trail(), url)
+            yield (f"{heading}\n{' '.join(body)}", kind, heading, trail())
         elif body:  # more text under a heading already shown, e.g. after a grid of cards
-            yield Block(" ".join(body), "paragraph", heading, trail(), url)
+            yield (" ".join(body), "paragraph", heading, trail())
         elif heading and not heading_shown:
-            yield Block(heading, "heading", heading, trail(), url)
+            yield (heading, "heading", heading, trail())
         heading_shown = True
         body.clear()
 
-    def list_item() -> Iterable[Block]:
+    def list_item() -> Iterable[_Part]:
         if list_lines:
             heading = path[-1][1] if path else ""
-            yield Block(" ".join(list_lines), "list_item", heading, trail(), url)
+            yield (" ".join(list_lines), "list_item", heading, trail())
             list_lines.clear()
 
     for kind, text, level, item_list in items:
@@ -608,9 +644,9 @@ def _assemble(items: Iterable[Item], url: str | None) -> Iterable[Block]:
 
 
 def _clean(text: str) -> str:
-    """Whitespace collapsed, zero-width spaces and box ends resolved."""
+    """Whitespace collapsed; zero-width spaces and box ends made spaces."""
     if _BOX_END in text:
-        text = _BOX_END_BEFORE_PUNCT.sub("", text).replace(_BOX_END, " ")
+        text = text.replace(_BOX_END, " ")
     if "\u200b" in text or "\ufeff" in text:
         text = text.replace("\u200b", " ").replace("\ufeff", " ")
     return " ".join(text.split())

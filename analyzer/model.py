@@ -202,6 +202,8 @@ def save_model(artifact: dict[str, Any], directory: str | Path, *, corpus_blocks
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / MODEL_FILE
+    for name in ("block_pipeline", "page_pipeline"):
+        _drop_process_state(artifact[name])
     joblib.dump(artifact, path, compress=3)
     manifest = {
         "name": MODEL_NAME,
@@ -221,6 +223,17 @@ def save_model(artifact: dict[str, Any], directory: str | Path, *, corpus_blocks
     }
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def _drop_process_state(estimator: Any) -> None:
+    """Remove caches keyed on memory addresses, so the same corpus saves to the same bytes.
+
+    scikit-learn's vectorizers remember ``id(stop_words)`` after a transform; the number
+    differs in every process and would make two trainings' files differ.
+    """
+    vars(estimator).pop("_stop_words_id", None)
+    for _, step in getattr(estimator, "steps", []) + getattr(estimator, "transformer_list", []):
+        _drop_process_state(step)
 
 
 def train(corpus_dir: str | Path, model_dir: str | Path, *, folds: int = CV_FOLDS) -> dict[str, Any]:

@@ -160,6 +160,14 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
             _check_rendered(home.html, home.final_url)
         # discovery keeps the pages it has when the site budget runs out, rather than failing
         pages = await discover(home, fetcher, settings, deadline=deadline)
+        sources = [PageSource(page.final_url, page.html, role, page.status) for page, role in pages]
+        report = classify_pages(url, sources, model=model, final_url=home.final_url, home_html=home.html)
+        if all(source.role == "home" for source in sources) and not report.offered:
+            missing = errors.NoServicesPage(
+                f"no services page found on {home.final_url}, and the home page lists no offerings", url=home.final_url
+            )
+            return error_report(url, missing, pages=report.pages, model=model.info)
+        return report
     except errors.ScanError as exc:
         return error_report(url, exc, model=model.info)
     except TimeoutError:
@@ -167,16 +175,6 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
     except Exception as exc:  # a bug must cost one row, not the batch
         logger.exception("internal error scanning %s", url)
         return error_report(url, errors.InternalError(f"{type(exc).__name__}: {exc}", url=url), model=model.info)
-    sources = [PageSource(page.final_url, page.html, role, page.status) for page, role in pages]
-    report = classify_pages(url, sources, model=model, final_url=home.final_url, home_html=home.html)
-    if all(source.role == "home" for source in sources) and not report.offered:
-        return error_report(
-            url,
-            errors.NoServicesPage(f"no services page found on {home.final_url}, and the home page lists no offerings", url=home.final_url),
-            pages=report.pages,
-            model=model.info,
-        )
-    return report
 
 
 def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:

@@ -356,6 +356,10 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=1000, help="distinct sites (default 1000)")
     parser.add_argument("--urls", type=Path, help="write the sites' URLs here, one a line")
     args = parser.parse_args()
+    # Stop cleanly, servers included, on Ctrl-C (even when started from a script, where SIGINT
+    # comes ignored) and on a plain `kill`.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with Farm(args.sites) as farm:
         if args.urls:
             args.urls.write_text("".join(url + "\n" for url in farm.urls()), encoding="utf-8")

@@ -83,8 +83,12 @@ def test_react_streamed_content_is_not_hidden() -> None:
     assert texts(html) == ["Payroll services\nMonthly payroll runs."]
 
 
-def test_tracking_pixel_in_noscript_does_not_swallow_the_page() -> None:
-    html = page('<noscript><iframe src="https://t.example/ns" height="0"/></noscript><h2>Data entry</h2><p>Forms keyed twice.</p>')
+@pytest.mark.parametrize("html", [
+    page('<noscript><iframe src="https://t.example/ns" height="0"/></noscript><h2>Data entry</h2><p>Forms keyed twice.</p>'),
+    '<html><head><noscript><iframe src="https://t.example/ns"/></noscript></head>'
+    "<body><h2>Data entry</h2><p>Forms keyed twice.</p></body></html>",
+])
+def test_tracking_pixel_in_noscript_does_not_swallow_the_page(html: str) -> None:
     assert texts(html) == ["Data entry\nForms keyed twice."]
 
 
@@ -124,7 +128,7 @@ def test_gridworks_chrome_is_dropped(snippet: str) -> None:
     "<div class='gdpr-consent'><p>Navigation text</p></div>",
     "<div id='popup-modal'><p>Navigation text</p></div>",
     "<ol class='breadcrumb'><li>Navigation text</li></ol>",
-    "<div class='social-icons'><p>Navigation text</p></div>",
+    "<div class='sharing-bar'><p>Navigation text</p></div>",
     "<header><a href='/'><h1>Navigation text</h1></a></header>",
     "<template><p>Navigation text</p></template>",
     "<p>Before <span class='sr-only'>Navigation text</span> after the fact.</p>",
@@ -138,8 +142,12 @@ def test_chrome_is_dropped(chrome: str) -> None:
 
 def test_class_words_match_whole_words_only() -> None:
     html = page("<div class='sharepoint-services'><h3>SharePoint migration</h3><p>We move your intranet.</p></div>"
-                "<div class='research-desk'><h3>Equity research</h3><p>Models and notes.</p></div>")
-    assert texts(html) == ["SharePoint migration\nWe move your intranet.", "Equity research\nModels and notes."]
+                "<div class='research-desk'><h3>Equity research</h3><p>Models and notes.</p></div>"
+                "<div class='social-media-card'><h3>Social media moderation</h3><p>Comments reviewed 24/7.</p></div>")
+    assert texts(html) == [
+        "SharePoint migration\nWe move your intranet.", "Equity research\nModels and notes.",
+        "Social media moderation\nComments reviewed 24/7.",
+    ]
 
 
 def test_long_prose_under_a_chrome_class_is_kept() -> None:
