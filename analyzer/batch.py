@@ -17,7 +17,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -291,24 +290,25 @@ async def _pull_in_thread(items: Iterator[str]) -> AsyncIterator[str]:
     """Items of a blocking iterator (a file, a pipe, a terminal) read in a daemon thread, so a
     slow input never stalls the scans in flight."""
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[bool, Any]] = asyncio.Queue(INPUT_BUFFER)
+    queue: asyncio.Queue[tuple[bool, Any]] = asyncio.Queue()
+    room = threading.Semaphore(INPUT_BUFFER)
     stop = threading.Event()
 
-    def put(item: tuple[bool, Any]) -> None:
-        future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
-        while not stop.is_set():
-            try:
-                return future.result(timeout=0.5)
-            except FutureTimeout:
-                continue
-        future.cancel()
+    def put(item: tuple[bool, Any]) -> bool:
+        while not room.acquire(timeout=0.5):
+            if stop.is_set():
+                return False
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the loop is closed: nobody reads any more
+            return False
+        return not stop.is_set()
 
     def pull() -> None:
         try:
             for item in items:
-                if stop.is_set():
+                if not put((True, item)):
                     return
-                put((True, item))
         except Exception as exc:  # noqa: BLE001 - handed to the reading side, which raises it
             put((False, exc))
             return
@@ -318,6 +318,7 @@ async def _pull_in_thread(items: Iterator[str]) -> AsyncIterator[str]:
     try:
         while True:
             more, item = await queue.get()
+            room.release()
             if not more:
                 if item is not None:
                     raise item

@@ -6,9 +6,10 @@ short text of cards and lists that article extractors throw away. It knows nothi
 labels.
 
 One walk over the DOM does the work. Each element is judged twice: on entry by what it is
-(tag, role, hidden), and on exit by what it held (its share of link text, whether it
-carried the page's title, its class names, whether it looked like a card). An element
-judged chrome on exit has its lines taken back, so the walk stays linear.
+(tag, role, hidden; furniture by tag or class name is measured in C and skipped whole),
+and on exit by what it held (its share of link text, whether it carried the page's
+title, whether it looked like a card). An element judged chrome on exit has its lines
+taken back, so the walk stays linear.
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ MAIN_TAGS = frozenset({"main"})
 JUDGED_TAGS = frozenset({"header", "form", "main"})
 # A <header> inside one of these heads that section, not the page.
 SECTIONING_TAGS = frozenset({"article", "section", "main"})
-LIST_TAGS = frozenset({"ul", "ol"})
 SWALLOWING_TAGS = frozenset({"noscript", "iframe"})  # see _drop_noscript
 # Furniture by tag, whatever their class: a page's <header> (not a section's), a <form>.
 NAMED_TAGS = frozenset({"header", "form"})
@@ -66,21 +66,23 @@ _BOX_END = "\x00"
 # "share" drops "share-bar" but "sharepoint" or "shared-services" are left alone. Words
 # that also name what vendors sell ("social" media, "search" marketing) are left out:
 # a card named for its service must not go.
-_CHROME_CLASS = re.compile(
-    r"(?<![a-z0-9])(?:cookies?|consent|gdpr|newsletter|subscribe|popup|pop-up|modal|"
-    r"breadcrumbs?|share|sharing|skip-link|skiplink|sr-only|screen-reader-text|"
-    r"visually-hidden|visuallyhidden|offcanvas|off-canvas|sidebar|footer|navbar|nav|"
-    r"navigation|menu|megamenu|mega-menu|submenu|sub-menu|topbar|top-bar|pagination|"
-    r"related|promo|announcement|login|signin|sign-in)(?![a-z0-9])"
+_CHROME_WORDS = (
+    r"cookies?|consent|gdpr|newsletter|subscribe|popup|pop-up|modal|breadcrumbs?|share|"
+    r"sharing|skip-link|skiplink|sr-only|screen-reader-text|visually-hidden|visuallyhidden|"
+    r"offcanvas|off-canvas|sidebar|footer|navbar|nav|navigation|menu|megamenu|mega-menu|"
+    r"submenu|sub-menu|topbar|top-bar|pagination|related|promo|announcement|login|signin|sign-in"
 )
-# A page header by class or id: only whole names, since "card-header" or "module_header"
+# A page header by class or id only as a whole name: "card-header" or "module_header"
 # title a card, not the page.
-_HEADER_CLASS = re.compile(r"(?:^|\s)(?:header|site-header|masthead)(?:\s|$)")
-_BLOCK_CHROME_CLASS = re.compile(f"{_CHROME_CLASS.pattern}|{_HEADER_CLASS.pattern}")
+_HEADER_NAMES = r"(?<!\S)(?:header|site-header|masthead)(?!\S)"
+_CHROME_CLASS = re.compile(rf"(?<![a-z0-9])(?:{_CHROME_WORDS})(?![a-z0-9])")
+# Both in one alternation behind one lookbehind: "A|B" of two patterns searches about
+# twice as slowly, and this search runs for most elements.
+_BLOCK_CHROME_CLASS = re.compile(rf"(?<![a-z0-9])(?:{_CHROME_WORDS}|{_HEADER_NAMES})(?![a-z0-9])")
 # Class words of buttons: a short link styled as one is a call to action, not content.
 _BUTTON_CLASS = re.compile(r"(?<![a-z0-9])(?:btn|button|cta)(?![a-z0-9])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_NO_GAP_BEFORE = frozenset(".,;:!?)]}'\"’”%")
+_BOX_END_BEFORE_PUNCT = re.compile(r"\x00+(?=[\s.,;:!?)\]}'\"’”%]|$)")
 
 # A container whose text is at least this share link text, over at least MENU_MIN_LINKS
 # links averaging at most MENU_MAX_LINK_CHARS characters, is a menu: menus are lists of
@@ -202,11 +204,13 @@ def _drop_noscript(html: str) -> str:
     """
     parts = []
     position = 0
-    while (start := html.find("<noscript", position)) >= 0 and (end := html.find("</noscript>", start)) >= 0:
+    while (start := html.find("<noscript", position)) >= 0:
         parts.append(html[position:start])
-        position = end + len("</noscript>")
-    if not parts:
-        return html
+        end = html.find("</noscript", start)
+        if end < 0:  # unclosed: it runs to the end of the page, as a browser reads it
+            return "".join(parts)
+        close = html.find(">", end)
+        position = len(html) if close < 0 else close + 1
     parts.append(html[position:])
     return "".join(parts)
 
@@ -226,19 +230,19 @@ def _items(html: str | bytes) -> list[Item]:
     if isinstance(html, bytes):
         html = html.decode("utf-8", errors="replace")
     try:
-        return _walk_page(html)
+        return _walk_page(html, watch_noscript=True)
     except _Swallowed:  # rare: pay for the search through the markup only then
-        return _walk_page(_drop_noscript(html))
+        return _walk_page(_drop_noscript(html), watch_noscript=False)
 
 
-def _walk_page(html: str) -> list[Item]:
+def _walk_page(html: str, *, watch_noscript: bool) -> list[Item]:
     tree = _parse(html)
     if tree is None:
         return []
     root = tree.body or tree.root
     if root is None:
         return []
-    walker = _Walker()
+    walker = _Walker(watch_noscript=watch_noscript)
     walker.walk(root)
     return walker.content_items()
 
@@ -264,13 +268,14 @@ class _Walker:
     The walk keeps its own stack rather than recursing, so deeply nested markup (broken
     pages nest thousands of unclosed tags) cannot exhaust Python's recursion limit. Its
     loop is written out in one function because it runs once per node and is most of the
-    extractor's time; elements that look like furniture (a page header, a form, a list,
-    a chrome class) are measured in C on entry and skipped whole when they are.
+    extractor's time; elements that look like furniture (a page header, a form, a chrome
+    class) are measured in C on entry and skipped whole when they are.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, watch_noscript: bool = True) -> None:
+        self.watch_noscript = watch_noscript  # raise _Swallowed at a <noscript> holding the page
         # Verdicts on class strings, by the patterns they were tried against.
-        self.block_markers: dict[str, bool] = {}
+        self.block_markers: dict[str, bool] = {"": False}
         self.chrome_markers: dict[str, bool] = {}
         self.button_markers: dict[str, bool] = {}
         self.items: list[Item] = []
@@ -304,8 +309,6 @@ class _Walker:
                 tag = child.tag
                 if tag == "-text":
                     text = child.text_content  # never blank: skip_empty leaves those out
-                    if line and line[-1] is _BOX_END and text[0] in _NO_GAP_BEFORE:
-                        line[-1] = ""  # "<a>link</a>." keeps its full stop
                     line.append(text)
                     if self.in_link:
                         self.line_link_chars += len(text.strip())
@@ -313,8 +316,8 @@ class _Walker:
                         self.bold_line = False
                     continue
                 if tag in DROP_TAGS:
-                    if tag in SWALLOWING_TAGS and "</noscript" in child.text():  # an end tag, as text
-                        raise _Swallowed
+                    if tag in SWALLOWING_TAGS and self.watch_noscript and "</noscript" in child.text():
+                        raise _Swallowed  # its end tag, read as text: it swallowed what follows
                     continue
                 if tag in VOID_TAGS:
                     if tag == "hr":
@@ -332,12 +335,13 @@ class _Walker:
                     break
                 if tag in NAMED_TAGS:
                     furniture = tag == "form" or not self.in_section  # a page <header>, or a form
-                else:
-                    furniture = (
-                        ("class" in attrs or "id" in attrs) and tag not in HEADING_LEVEL  # a heading is the title
-                        and self._has_class(attrs, self.block_markers, _BLOCK_CHROME_CLASS)
-                    )
-                if (furniture or tag in LIST_TAGS) and self._is_furniture(child, tag, furniture):
+                elif tag in HEADING_LEVEL or not attrs:  # a heading is the title
+                    furniture = False
+                else:  # the cached verdict on the class string when there is no id: most elements
+                    furniture = self.block_markers.get(attrs.get("class") or "")
+                    if furniture is None or "id" in attrs:
+                        furniture = self._has_class(attrs, self.block_markers, _BLOCK_CHROME_CLASS)
+                if furniture and self._is_furniture(child):
                     continue
                 if line:
                     self.flush()
@@ -372,34 +376,21 @@ class _Walker:
         ):  # else one line, no menu, no furniture and no landmark: nothing to judge
             self._judge(frame)
 
-    def _is_furniture(self, node: Node, tag: str, named: bool) -> bool:
+    @staticmethod
+    def _is_furniture(node: Node) -> bool:
         """Judge a furniture-looking element on entry, measuring it in C, and skip it whole.
 
-        The rules are those of _is_chrome, applied to the element's raw text (hidden parts
-        included), which is never shorter than what the walk would keep. Anything let
-        through here is judged again on exit. Walking menus and footers only to take them
-        back cost about a fifth of the extractor's time.
+        The rules are those of _is_chrome for a page header, a form or a chrome class,
+        applied to the element's raw text (hidden parts included), which is never shorter
+        than what the walk would keep. Anything let through is judged again on exit.
         """
-        if tag in LIST_TAGS and self._is_menu(node):
-            return True
-        if not named or node.css_first("h1") is not None:
+        if node.css_first("h1") is not None:
             return False
         chars = len(_clean(node.text()))
         if chars <= CHROME_MAX_CHARS:
             return True
         link_chars = sum(len(_clean(link.text())) for link in node.css("a"))
         return link_chars >= CHROME_LINK_SHARE * chars
-
-    @staticmethod
-    def _is_menu(node: Node) -> bool:
-        """A list of short links (the menu rule of _is_chrome), measured in C."""
-        links = node.css("a")
-        if len(links) < MENU_MIN_LINKS:
-            return False
-        link_chars = sum(len(_clean(link.text())) for link in links)
-        if link_chars > MENU_MAX_LINK_CHARS * len(links):
-            return False
-        return link_chars >= MENU_LINK_SHARE * len(_clean(node.text())) and node.css_first("h1") is None
 
     def _enter_inline(self, node: Node, tag: str, attrs: dict[str, str | None]) -> _Frame:
         leads = False
@@ -644,9 +635,9 @@ def _assemble(items: Iterable[Item]) -> Iterable[_Part]:
 
 
 def _clean(text: str) -> str:
-    """Whitespace collapsed; zero-width spaces and box ends made spaces."""
+    """Whitespace collapsed, zero-width spaces and box ends resolved."""
     if _BOX_END in text:
-        text = text.replace(_BOX_END, " ")
+        text = _BOX_END_BEFORE_PUNCT.sub("", text).replace(_BOX_END, " ")
     if "\u200b" in text or "\ufeff" in text:
         text = text.replace("\u200b", " ").replace("\ufeff", " ")
     return " ".join(text.split())

@@ -39,6 +39,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
+from threadpoolctl import threadpool_limits
 
 from .corpus import CorpusBlock, read_corpus
 from .errors import ModelError
@@ -247,13 +248,16 @@ def train(corpus_dir: str | Path, model_dir: str | Path, *, folds: int = CV_FOLD
     """
     blocks = read_corpus(corpus_dir)
     corpus = Corpus.of(blocks)
-    cv = cross_validate(corpus, folds=folds)
-    artifact = {
-        "block_pipeline": build_block_pipeline().fit(corpus.texts, corpus.labels),
-        "page_pipeline": build_page_pipeline().fit(corpus.page_texts, corpus.page_is_vendor),
-        "block_threshold": cv["block_threshold"],
-        "vendor_threshold": cv["vendor_threshold"],
-    }
+    # One BLAS thread: multi-threaded reductions may sum in another order and change the
+    # last bits of the coefficients, and with them the file's bytes.
+    with threadpool_limits(limits=1):
+        cv = cross_validate(corpus, folds=folds)
+        artifact = {
+            "block_pipeline": build_block_pipeline().fit(corpus.texts, corpus.labels),
+            "page_pipeline": build_page_pipeline().fit(corpus.page_texts, corpus.page_is_vendor),
+            "block_threshold": cv["block_threshold"],
+            "vendor_threshold": cv["vendor_threshold"],
+        }
     save_model(artifact, model_dir, corpus_blocks=blocks, cv=cv)
     _load_model.cache_clear()
     return json.loads((Path(model_dir) / MANIFEST_FILE).read_text(encoding="utf-8"))

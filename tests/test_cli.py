@@ -44,7 +44,7 @@ def test_scan_json_end_to_end_from_the_shell(serve_site: Callable[[str], str]) -
 def test_scan_error_exits_non_zero(serve_site: Callable[[str], str]) -> None:
     result = CliRunner().invoke(cli, ["scan", serve_site("crumbs") + "/_fault/status/500", "--allow-private", "--json"])
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["status"] == "error" and report["error"]["kind"] == "http_status"
 
 
@@ -66,7 +66,7 @@ def test_classify_file_and_stdin() -> None:
     assert from_file.exit_code == 0, from_file.output
     from_stdin = CliRunner().invoke(cli, ["classify", "-", "--json"], input=path.read_bytes())
     assert from_stdin.exit_code == 0
-    file_report, stdin_report = json.loads(from_file.output), json.loads(from_stdin.output)
+    file_report, stdin_report = json.loads(from_file.stdout), json.loads(from_stdin.stdout)
     assert file_report["mix"] == stdin_report["mix"]
     assert file_report["primary"] == "BPO"
 
@@ -75,7 +75,7 @@ def test_classify_plain_text() -> None:
     text = "Patent drafting\nOur engineers draft patent applications for attorneys.\n\nPrior-art searches for law firms."
     result = CliRunner().invoke(cli, ["classify", "-", "--json"], input=text)
     assert result.exit_code == 0
-    assert json.loads(result.output)["primary"] == "LPO"
+    assert json.loads(result.stdout)["primary"] == "LPO"
 
 
 def test_extract_prints_clean_text_and_blocks() -> None:

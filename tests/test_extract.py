@@ -85,8 +85,9 @@ def test_react_streamed_content_is_not_hidden() -> None:
 
 @pytest.mark.parametrize("html", [
     page('<noscript><iframe src="https://t.example/ns" height="0"/></noscript><h2>Data entry</h2><p>Forms keyed twice.</p>'),
-    '<html><head><noscript><iframe src="https://t.example/ns"/></noscript></head>'
-    "<body><h2>Data entry</h2><p>Forms keyed twice.</p></body></html>",
+    ('<html><head><noscript><iframe src="https://t.example/ns"/></noscript></head>'
+     "<body><h2>Data entry</h2><p>Forms keyed twice.</p></body></html>"),
+    page('<h2>Data entry</h2><p>Forms keyed twice.</p><noscript><iframe src="https://t.example/ns"/></noscript'),
 ])
 def test_tracking_pixel_in_noscript_does_not_swallow_the_page(html: str) -> None:
     assert texts(html) == ["Data entry\nForms keyed twice."]
