@@ -260,7 +260,8 @@ def train(corpus_dir: str | Path, model_dir: str | Path, *, folds: int = CV_FOLD
         }
     save_model(artifact, model_dir, corpus_blocks=blocks, cv=cv)
     _load_model.cache_clear()
-    return json.loads((Path(model_dir) / MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((Path(model_dir) / MANIFEST_FILE).read_text(encoding="utf-8"))
+    return manifest
 
 
 @dataclass(frozen=True)

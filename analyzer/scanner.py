@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from . import errors
@@ -109,7 +109,7 @@ def scan(url: str, *, settings: Settings | None = None, allow_private: bool | No
 
 async def ascan_many(
     urls: Iterable[str], *, settings: Settings | None = None, allow_private: bool | None = None
-) -> AsyncIterator[Report]:
+) -> AsyncGenerator[Report, None]:
     """Scan many URLs over one client, ``settings.concurrency`` at a time; yields as each finishes."""
     settings = _settings(settings, allow_private)
     model = load_model(settings.model_path)
@@ -143,11 +143,15 @@ def scan_many(urls: Iterable[str], *, settings: Settings | None = None, allow_pr
         try:
             while True:
                 try:
-                    yield runner.run(reports.__anext__())
+                    yield runner.run(_next_report(reports))
                 except StopAsyncIteration:
                     return
         finally:
             runner.run(reports.aclose())
+
+
+async def _next_report(reports: AsyncGenerator[Report, None]) -> Report:
+    return await anext(reports)
 
 
 async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Settings) -> Report:
