@@ -1,6 +1,6 @@
 """Scoring a URL list: streamed in, scanned with bounded concurrency, written as each finishes.
 
-    lines ──read_urls──▶ new URLs ──scan_stream (here) or run_on_dask (dask_runner)──▶ rows ──▶ RowWriter
+    lines ──read_urls──▶ new URLs ──ascan_many (here) or run_on_dask (dask_runner)──▶ rows ──▶ RowWriter
 
 The list is read lazily and rows leave as soon as each site is done, so memory does not grow
 with the list except for the set of URLs already met, kept as 64-bit hashes. ``--resume``
@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 from .batch_output import FORMATS, open_output
 from .config import Settings
 from .errors import InvalidURL
-from .fetch import Fetcher, normalize_input_url
-from .model import load_model
-from .report import Report
-from .scanner import scan_site
+from .fetch import normalize_input_url
+from .scanner import ascan_many
 
 logger = logging.getLogger(__name__)
 
@@ -186,41 +184,6 @@ def count_urls(lines: Iterable[str]) -> int:
     return sum(1 for line in lines if clean_line(line) is not None)
 
 
-async def scan_stream(urls: AsyncIterable[str], settings: Settings, on_report: Callable[[Report], None]) -> None:
-    """Scan ``urls`` over one client, ``settings.concurrency`` sites at once, calling ``on_report``
-    as each finishes. Cancelling stops the sites in flight; their rows are not reported."""
-    model = load_model(settings.model_path)
-    slots = asyncio.Semaphore(settings.concurrency)
-    running: set[asyncio.Task[Report]] = set()
-    finished: asyncio.Queue[asyncio.Task[Report] | None] = asyncio.Queue()
-
-    async with Fetcher(settings) as fetcher:
-
-        async def start_scans() -> None:
-            try:
-                async for url in urls:
-                    await slots.acquire()
-                    task = asyncio.create_task(scan_site(url, fetcher, model, settings))
-                    running.add(task)
-                    task.add_done_callback(finished.put_nowait)
-                for _ in range(settings.concurrency):  # every slot back: every scan reported
-                    await slots.acquire()
-            finally:
-                finished.put_nowait(None)
-
-        starter = asyncio.create_task(start_scans())
-        try:
-            while (task := await finished.get()) is not None:
-                running.discard(task)
-                slots.release()
-                on_report(task.result())
-            await starter  # raises what reading the input raised
-        finally:
-            for pending in (starter, *running):
-                pending.cancel()
-            await asyncio.gather(starter, *running, return_exceptions=True)
-
-
 async def arun_batch(
     lines: Iterable[str],
     options: BatchOptions,
@@ -235,7 +198,8 @@ async def arun_batch(
     """
     summary = summary if summary is not None else BatchSummary()
     with _session(lines, options, summary, progress) as (urls, emit):
-        await scan_stream(_pull_in_thread(urls), settings, lambda report: emit(report.to_dict()))
+        async for report in ascan_many(_pull_in_thread(urls), settings=settings):
+            emit(report.to_dict())
     summary.stopped = time.monotonic()
     return summary
 

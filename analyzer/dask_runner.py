@@ -1,7 +1,7 @@
 """Batch scoring on a Dask distributed cluster: partitions of URLs out, report rows back.
 
 The URL stream is cut into partitions of plain strings. Each worker scores a partition with
-the same async scanner as a local batch (``batch.scan_stream``) and the model shipped with its
+the same async scanner as a local batch (``scanner.ascan_many``) and the model shipped with its
 own installed copy of analyzer, and returns the rows; the client writes them to the output as
 each partition completes. Only a bounded number of partitions is in flight at once, so the
 input is still streamed and client memory stays flat. Needs the ``dask`` extra on the client
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from .batch import Row, scan_stream
+from .batch import Row
 from .config import Settings
 from .errors import BatchError
+from .scanner import ascan_many
 
 logger = logging.getLogger(__name__)
 
@@ -30,13 +31,11 @@ DEFAULT_CONNECT_TIMEOUT = 30.0
 
 def score_partition(urls: list[str], settings: Settings) -> list[Row]:
     """Runs on a worker: scan one partition and return its rows, one per URL."""
-    rows: list[Row] = []
 
-    async def score() -> None:
-        await scan_stream(_aiter(urls), settings, lambda report: rows.append(report.to_dict()))
+    async def score() -> list[Row]:
+        return [report.to_dict() async for report in ascan_many(urls, settings=settings)]
 
-    asyncio.run(score())
-    return rows
+    return asyncio.run(score())
 
 
 def run_on_dask(
@@ -96,7 +95,3 @@ def _partitions(urls: Iterable[str], size: int) -> Iterator[list[str]]:
     while part := list(islice(source, size)):
         yield part
 
-
-async def _aiter(items: Iterable[str]) -> AsyncIterator[str]:
-    for item in items:
-        yield item

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from . import errors
@@ -108,32 +108,53 @@ def scan(url: str, *, settings: Settings | None = None, allow_private: bool | No
 
 
 async def ascan_many(
-    urls: Iterable[str], *, settings: Settings | None = None, allow_private: bool | None = None
+    urls: Iterable[str] | AsyncIterable[str], *, settings: Settings | None = None, allow_private: bool | None = None
 ) -> AsyncGenerator[Report, None]:
-    """Scan many URLs over one client, ``settings.concurrency`` at a time; yields as each finishes."""
+    """Scan many URLs over one client, ``settings.concurrency`` at a time; yields as each finishes.
+
+    ``urls`` is read lazily, so a long list is never held whole. Closing the generator early
+    cancels the sites in flight.
+    """
     settings = _settings(settings, allow_private)
     model = load_model(settings.model_path)
+    slots = asyncio.Semaphore(settings.concurrency)
+    running: set[asyncio.Task[Report]] = set()
+    finished: asyncio.Queue[asyncio.Task[Report] | None] = asyncio.Queue()
+
     async with Fetcher(settings) as fetcher:
-        pending: set[asyncio.Task[Report]] = set()
-        source = iter(urls)
-        exhausted = False
+
+        async def start_scans() -> None:
+            try:
+                async for url in _as_async(urls):
+                    await slots.acquire()
+                    task = asyncio.create_task(scan_site(url, fetcher, model, settings))
+                    running.add(task)
+                    task.add_done_callback(finished.put_nowait)
+                for _ in range(settings.concurrency):  # every slot back: every scan reported
+                    await slots.acquire()
+            finally:
+                finished.put_nowait(None)
+
+        starter = asyncio.create_task(start_scans())
         try:
-            while True:
-                while not exhausted and len(pending) < settings.concurrency:
-                    url = next(source, None)
-                    if url is None:
-                        exhausted = True
-                    else:
-                        pending.add(asyncio.create_task(scan_site(url, fetcher, model, settings)))
-                if not pending:
-                    return
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    yield task.result()
+            while (task := await finished.get()) is not None:
+                running.discard(task)
+                slots.release()
+                yield task.result()
+            await starter  # raises what reading the input raised
         finally:
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            for pending in (starter, *running):
+                pending.cancel()
+            await asyncio.gather(starter, *running, return_exceptions=True)
+
+
+async def _as_async(urls: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
+    if isinstance(urls, AsyncIterable):
+        async for url in urls:
+            yield url
+    else:
+        for url in urls:
+            yield url
 
 
 def scan_many(urls: Iterable[str], *, settings: Settings | None = None, allow_private: bool | None = None) -> Iterator[Report]:
