@@ -186,7 +186,10 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
         # discovery keeps the pages it has when the site budget runs out, rather than failing
         pages = await discover(home, fetcher, settings, deadline=deadline)
         sources = [PageSource(page.final_url, page.html, role, page.status) for page, role in pages]
-        report = classify_pages(url, sources, model=model, final_url=home.final_url, home_html=home.html)
+        home_classified = any(source.role == "home" for source in sources)
+        report = classify_pages(
+            url, sources, model=model, final_url=home.final_url, home_html=None if home_classified else home.html
+        )
         if all(source.role == "home" for source in sources) and not report.offered:
             missing = errors.NoServicesPage(
                 f"no services page found on {home.final_url}, and the home page lists no offerings", url=home.final_url
