@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
@@ -128,30 +129,71 @@ class Block:
     heading_path: tuple[str, ...] = field(default_factory=tuple)
     url: str | None = None
 
+    @property
+    def section(self) -> str:
+        """The heading this block sits under: a list item's heading, a card's or section's parent heading."""
+        if not self.heading_path:
+            return ""
+        if self.text.split("\n", 1)[0].strip() == self.heading_path[-1].strip():
+            return self.heading_path[-2] if len(self.heading_path) >= 2 else ""
+        return self.heading_path[-1]
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """What one parse of a page yields: its blocks, its title and the tree itself.
+
+    ``tree`` is the lexbor tree of the page (None when the markup could not be parsed) for
+    callers that read more from it (links, language); the blocks and the title are already
+    taken, so a caller may change the tree.
+    """
+
+    blocks: list[Block]
+    title: str
+    tree: HTMLParser | None
+
+    @property
+    def text(self) -> str:
+        """The blocks' text, as extract_text returns it."""
+        return "\n\n".join(block.text for block in self.blocks)
+
+
+def parse_page(html: str | bytes, *, url: str | None = None) -> ParsedPage:
+    """Parse a page once: its offering blocks (each carrying ``url``), title and tree; never raises."""
+    tree = _parse(html)
+    parts = _safe_parts(tree, html, url)
+    return ParsedPage([Block(text, kind, heading, path, url) for text, kind, heading, path in parts], _title(tree), tree)
+
 
 def extract_blocks(html: str | bytes, *, url: str | None = None) -> list[Block]:
     """Return the page's offering blocks in document order; never raises on any input."""
-    return [Block(text, kind, heading, path, url) for text, kind, heading, path in _safe_parts(html, url)]
+    return parse_page(html, url=url).blocks
 
 
 def extract_text(html: str | bytes) -> str:
     """The cleaned text of a page, block by block: what the model reads."""
-    return "\n\n".join(part[0] for part in _safe_parts(html, None))
-
-
-def _safe_parts(html: str | bytes, url: str | None) -> list[_Part]:
-    try:
-        return list(_assemble(_items(html)))
-    except Exception:  # a parser bug must cost one page, never the scan
-        logger.warning("extraction failed for %s", url or "a page", exc_info=True)
-        return []
+    return "\n\n".join(part[0] for part in _safe_parts(_parse(html), html, None))
 
 
 def page_title(html: str | bytes) -> str:
     """The page's <title>, whitespace collapsed; "" when it has none."""
-    tree = _parse(html)
-    node = tree.css_first("title") if tree is not None else None
+    return _title(_parse(html))
+
+
+def _title(tree: HTMLParser | None) -> str:
+    if tree is None:
+        return ""
+    head = tree.head  # where the title is: searching there first spares a search of the body
+    node = (head.css_first("title") if head is not None else None) or tree.css_first("title")
     return _clean(node.text()) if node is not None else ""
+
+
+def _safe_parts(tree: HTMLParser | None, html: str | bytes, url: str | None) -> list[_Part]:
+    try:
+        return _assemble(_items(tree, html))
+    except Exception:  # a parser bug must cost one page, never the scan
+        logger.warning("extraction failed for %s", url or "a page", exc_info=True)
+        return []
 
 
 def drop_repeated(pages: Sequence[list[Block]]) -> list[list[Block]]:
@@ -185,9 +227,9 @@ def _shared_run(first: Sequence[str], second: Sequence[str]) -> int:
 
 
 def _parse(html: str | bytes) -> HTMLParser | None:
+    """The lexbor tree of the page; bytes are read as UTF-8 as they are (no decoding to str,
+    which lexbor would only encode back)."""
     try:
-        if isinstance(html, bytes):
-            html = html.decode("utf-8", errors="replace")
         return HTMLParser(html)
     except Exception:  # selectolax raises on a few pathological inputs; an empty page is the answer
         logger.debug("unparseable HTML", exc_info=True)
@@ -226,17 +268,16 @@ BOLD_LINE = 7
 LINK_LINE = 8
 
 
-def _items(html: str | bytes) -> list[Item]:
-    if isinstance(html, bytes):
-        html = html.decode("utf-8", errors="replace")
+def _items(tree: HTMLParser | None, html: str | bytes) -> list[Item]:
     try:
-        return _walk_page(html, watch_noscript=True)
+        return _walk_tree(tree, watch_noscript=True)
     except _Swallowed:  # rare: pay for the search through the markup only then
-        return _walk_page(_drop_noscript(html), watch_noscript=False)
+        if isinstance(html, bytes):
+            html = html.decode("utf-8", errors="replace")
+        return _walk_tree(_parse(_drop_noscript(html)), watch_noscript=False)
 
 
-def _walk_page(html: str, *, watch_noscript: bool) -> list[Item]:
-    tree = _parse(html)
+def _walk_tree(tree: HTMLParser | None, *, watch_noscript: bool) -> list[Item]:
     if tree is None:
         return []
     root = tree.body or tree.root
@@ -274,10 +315,6 @@ class _Walker:
 
     def __init__(self, *, watch_noscript: bool = True) -> None:
         self.watch_noscript = watch_noscript  # raise _Swallowed at a <noscript> holding the page
-        # Verdicts on class strings, by the patterns they were tried against.
-        self.block_markers: dict[str, bool] = {"": False}
-        self.chrome_markers: dict[str, bool] = {}
-        self.button_markers: dict[str, bool] = {}
         self.items: list[Item] = []
         self.line: list[str] = []
         self.line_link_chars = 0
@@ -294,15 +331,10 @@ class _Walker:
         self.mains: list[tuple[int, int, int]] = []  # (first item, end item, chars)
         self.marks: list[int] = []  # where the "h" and "end" items are, in order
 
-    def frame(self, node: Node, tag: str, attrs: dict[str, str | None], leads: bool = False) -> _Frame:
-        return [
-            node.iter(include_text=True, skip_empty=True), tag, attrs, len(self.items), self.chars, self.link_chars,
-            self.links, self.h1s, len(self.line), self.list_id, leads,
-        ]
-
     def walk(self, root: Node) -> None:
         line = self.line
-        stack: list[_Frame] = [self.frame(root, "body", _NO_ATTRIBUTES)]
+        items = self.items
+        stack: list[_Frame] = [[root.iter(True, True), "body", _NO_ATTRIBUTES, 0, 0, 0, 0, 0, 0, 0, False]]
         while stack:
             frame = stack[-1]
             for child in frame[CHILDREN]:  # resumes where this element was left
@@ -325,28 +357,35 @@ class _Walker:
                     elif line:
                         line.append(" " if tag == "br" else _BOX_END)
                     continue
-                attrs = child.attributes or _NO_ATTRIBUTES
+                attrs = child.attributes
                 if attrs and (
                     "style" in attrs or "role" in attrs or "hidden" in attrs or "aria-hidden" in attrs
                 ) and _is_dropped(attrs):  # most elements have none of what _is_dropped reads
                     continue
                 if tag in INLINE_TAGS:
-                    stack.append(self._enter_inline(child, tag, attrs))
+                    leads = False
+                    if tag == "a":
+                        self.in_link += 1
+                    elif tag in EMPHASIS_TAGS:
+                        self.in_bold += 1
+                        leads = not "".join(line).strip()
+                    stack.append([
+                        child.iter(True, True), tag, attrs, len(items), self.chars, self.link_chars,
+                        self.links, self.h1s, len(line), self.list_id, leads,
+                    ])
                     break
                 if tag in NAMED_TAGS:
                     furniture = tag == "form" or not self.in_section  # a page <header>, or a form
                 elif tag in HEADING_LEVEL or not attrs:  # a heading is the title
                     furniture = False
-                else:  # the cached verdict on the class string when there is no id: most elements
-                    furniture = self.block_markers.get(attrs.get("class") or "")
-                    if furniture is None or "id" in attrs:
-                        furniture = self._has_class(attrs, self.block_markers, _BLOCK_CHROME_CLASS)
-                if furniture and self._is_furniture(child):
+                else:
+                    furniture = _has_name(attrs, _is_block_chrome_name)
+                if furniture and _is_furniture(child):
                     continue
                 if line:
                     self.flush()
                 stack.append([
-                    child.iter(include_text=True, skip_empty=True), tag, attrs, len(self.items), self.chars, self.link_chars,
+                    child.iter(True, True), tag, attrs, len(items), self.chars, self.link_chars,
                     self.links, self.h1s, 0, self.list_id, furniture,
                 ])
                 if tag == "li":
@@ -356,50 +395,23 @@ class _Walker:
                 break
             else:  # every child done: leave the element
                 stack.pop()
-                if stack:  # the root has nothing above it to keep instead
-                    self._exit(frame)
+                if not stack:  # the root has nothing above it to keep instead
+                    break
+                tag = frame[TAG]
+                if tag in INLINE_TAGS:
+                    self._exit_inline(frame)
+                    continue
+                if line:
+                    self.flush(HEADING_LEVEL.get(tag, 0))
+                self.list_id = frame[SAVED_LIST]
+                if tag in SECTIONING_TAGS:
+                    self.in_section -= 1
+                if self.chars != frame[CHARS] and (
+                    frame[FURNITURE] or len(items) - frame[ITEMS] > 1 or self.links - frame[LINKS] >= MENU_MIN_LINKS
+                    or tag in JUDGED_TAGS or "role" in frame[ATTRS]
+                ):  # else one line, no menu, no furniture and no landmark: nothing to judge
+                    self._judge(frame)
         self.flush()
-
-    def _exit(self, frame: _Frame) -> None:
-        tag = frame[TAG]
-        if tag in INLINE_TAGS:
-            self._exit_inline(frame)
-            return
-        if self.line:
-            self.flush(HEADING_LEVEL.get(tag, 0))
-        self.list_id = frame[SAVED_LIST]
-        if tag in SECTIONING_TAGS:
-            self.in_section -= 1
-        if self.chars != frame[CHARS] and (
-            frame[FURNITURE] or len(self.items) - frame[ITEMS] > 1 or self.links - frame[LINKS] >= MENU_MIN_LINKS
-            or tag in JUDGED_TAGS or "role" in frame[ATTRS]
-        ):  # else one line, no menu, no furniture and no landmark: nothing to judge
-            self._judge(frame)
-
-    @staticmethod
-    def _is_furniture(node: Node) -> bool:
-        """Judge a furniture-looking element on entry, measuring it in C, and skip it whole.
-
-        The rules are those of _is_chrome for a page header, a form or a chrome class,
-        applied to the element's raw text (hidden parts included), which is never shorter
-        than what the walk would keep. Anything let through is judged again on exit.
-        """
-        if node.css_first("h1") is not None:
-            return False
-        chars = len(_clean(node.text()))
-        if chars <= CHROME_MAX_CHARS:
-            return True
-        link_chars = sum(len(_clean(link.text())) for link in node.css("a"))
-        return link_chars >= CHROME_LINK_SHARE * chars
-
-    def _enter_inline(self, node: Node, tag: str, attrs: dict[str, str | None]) -> _Frame:
-        leads = False
-        if tag in EMPHASIS_TAGS:
-            self.in_bold += 1
-            leads = not "".join(self.line).strip()
-        elif tag == "a":
-            self.in_link += 1
-        return self.frame(node, tag, attrs, leads)
 
     def _exit_inline(self, frame: _Frame) -> None:
         tag = frame[TAG]
@@ -411,7 +423,7 @@ class _Walker:
         if self.chars != frame[CHARS]:  # the element held blocks: judge it like one
             self.flush()
             self._judge(frame)
-        elif len(self.line) > frame[LINE_START] and self._is_inline_chrome(frame):
+        elif len(self.line) > frame[LINE_START] and frame[ATTRS] and self._is_inline_chrome(frame):
             del self.line[frame[LINE_START]:]
         elif frame[LEADS] and len("".join(self.line).split()) <= CARD_TITLE_MAX_WORDS:
             self.flush()  # a bold lead-in ("<strong>Payroll</strong> We run...") titles what follows
@@ -424,11 +436,7 @@ class _Walker:
     def _is_inline_chrome(self, frame: _Frame) -> bool:
         """A short button link, or a "Share" or "skip to content" span inside a line."""
         is_link = frame[TAG] == "a"
-        if is_link:
-            chrome = self._has_class(frame[ATTRS], self.button_markers, _BUTTON_CLASS)
-        else:
-            chrome = self._has_class(frame[ATTRS], self.chrome_markers, _CHROME_CLASS)
-        if not chrome:
+        if not _has_name(frame[ATTRS], _is_button_name if is_link else _is_chrome_name):
             return False
         words = "".join(self.line[frame[LINE_START]:]).split()
         if len(words) > BUTTON_MAX_WORDS:
@@ -459,25 +467,8 @@ class _Walker:
         if chars > CHROME_MAX_CHARS and link_chars < CHROME_LINK_SHARE * chars:
             return False
         if frame[TAG] in INLINE_TAGS:  # a link wrapping blocks: its flag means LEADS
-            return self._has_class(frame[ATTRS], self.block_markers, _BLOCK_CHROME_CLASS)
+            return _has_name(frame[ATTRS], _is_block_chrome_name)
         return bool(frame[FURNITURE])
-
-    @staticmethod
-    def _has_class(attrs: dict[str, str | None], verdicts: dict[str, bool], pattern: re.Pattern[str]) -> bool:
-        """Whether the element's class or id matches the pattern."""
-        if not attrs:
-            return False
-        element_id = attrs.get("id")
-        if element_id and pattern.search(element_id.lower()):
-            return True
-        names = attrs.get("class")
-        if not names:
-            return False
-        verdict = verdicts.get(names)
-        if verdict is None:  # pages repeat their class strings: judge each string once
-            verdict = pattern.search(names.lower()) is not None
-            verdicts[names] = verdict
-        return verdict
 
     def _close_card(self, first: int) -> None:
         """Mark the end of a card: a short container opening with its one title."""
@@ -499,30 +490,28 @@ class _Walker:
 
     def flush(self, level: int = 0) -> None:
         """End the current line: a heading of `level`, or text."""
-        if not self.line:
+        line = self.line
+        if not line:
             return
-        text = _clean("".join(self.line))
+        text = _clean("".join(line))
+        line.clear()
+        link_chars = self.line_link_chars
         if text:
+            length = len(text)
             if level:
                 self.marks.append(len(self.items))
                 self.items.append(("h", text, level, self.list_id))
-            else:
-                self.items.append(("t", text, self._line_level(text), self.list_id))
-            self.chars += len(text)
-            self.link_chars += min(self.line_link_chars, len(text))
-            if level == 1 and self.line_link_chars < len(text) / 2:
-                self.h1s += 1
-        self.line.clear()
+                if level == 1 and link_chars < length / 2:
+                    self.h1s += 1
+            elif self.list_id or text.count(" ") >= BUTTON_MAX_WORDS:
+                self.items.append(("t", text, 0, self.list_id))
+            else:  # a short line outside lists: it could title a card
+                marked = LINK_LINE if link_chars >= LINK_LINE_SHARE * length else BOLD_LINE if self.bold_line else 0
+                self.items.append(("t", text, marked, 0))
+            self.chars += length
+            self.link_chars += min(link_chars, length)
         self.line_link_chars = 0
         self.bold_line = True
-
-    def _line_level(self, text: str) -> int:
-        """Mark a text line that could title a card: bold, or a short lone link (LINK_LINE)."""
-        if self.list_id or text.count(" ") >= BUTTON_MAX_WORDS:
-            return 0
-        if self.line_link_chars >= LINK_LINE_SHARE * len(text):
-            return LINK_LINE
-        return BOLD_LINE if self.bold_line else 0
 
     def _rollback(self, frame: _Frame) -> None:
         first = frame[ITEMS]
@@ -540,6 +529,51 @@ class _Walker:
             if chars >= MAIN_MIN_SHARE * self.chars:
                 items = items[first:end]
         return [item for item in items if item[2] != LINK_LINE or item[0] != "t"]
+
+
+def _is_furniture(node: Node) -> bool:
+    """Judge a furniture-looking element on entry, measuring it in C, and skip it whole.
+
+    The rules are those of _Walker._is_chrome for a page header, a form or a chrome class,
+    applied to the element's raw text (hidden parts included), which is never shorter
+    than what the walk would keep. Anything let through is judged again on exit.
+    """
+    if node.css_first("h1") is not None:
+        return False
+    text = node.text()
+    if len(text) <= CHROME_MAX_CHARS:  # cleaning only ever shortens it
+        return True
+    chars = len(_clean(text))
+    if chars <= CHROME_MAX_CHARS:
+        return True
+    link_chars = sum(len(_clean(link.text())) for link in node.css("a"))
+    return link_chars >= CHROME_LINK_SHARE * chars
+
+
+def _has_name(attrs: dict[str, str | None], verdict: Callable[[str], bool]) -> bool:
+    """Whether the element's id or class string gets the verdict."""
+    element_id = attrs.get("id")
+    if element_id and verdict(element_id):
+        return True
+    names = attrs.get("class")
+    return names is not None and names != "" and verdict(names)
+
+
+# Verdicts on class and id strings, kept across pages: a site's pages, and pages built with
+# one framework, repeat the same strings. The bound is far above a page's distinct strings.
+@lru_cache(maxsize=8192)
+def _is_block_chrome_name(names: str) -> bool:
+    return _BLOCK_CHROME_CLASS.search(names.lower()) is not None
+
+
+@lru_cache(maxsize=8192)
+def _is_chrome_name(names: str) -> bool:
+    return _CHROME_CLASS.search(names.lower()) is not None
+
+
+@lru_cache(maxsize=8192)
+def _is_button_name(names: str) -> bool:
+    return _BUTTON_CLASS.search(names.lower()) is not None
 
 
 def _is_hidden(attrs: dict[str, str | None]) -> bool:
@@ -579,8 +613,9 @@ def _is_card_title(first: Item, second: Item) -> bool:
 _Part = tuple[str, str, str, tuple[str, ...]]
 
 
-def _assemble(items: Iterable[Item]) -> Iterable[_Part]:
+def _assemble(items: Iterable[Item]) -> list[_Part]:
     """Group lines into blocks: each heading with the text under it, list items, cards."""
+    parts: list[_Part] = []
     path: list[tuple[int, str]] = []
     body: list[str] = []
     list_lines: list[str] = []
@@ -588,50 +623,51 @@ def _assemble(items: Iterable[Item]) -> Iterable[_Part]:
     heading_list = 0  # the <li> the current heading sits in: its lines are the heading's body
     heading_shown = True  # the innermost heading has been emitted with a block already
 
-    def trail() -> tuple[str, ...]:
-        return tuple(h for _, h in path)
-
-    def section(kind: str) -> Iterable[_Part]:
+    def section(kind: str) -> None:
         nonlocal heading_shown
         heading = path[-1][1] if path else ""
         if body and heading and not heading_shown:
-            yield (f"{heading}\n{' '.join(body)}", kind, heading, trail())
+            parts.append((f"{heading}\n{' '.join(body)}", kind, heading, tuple(h for _, h in path)))
         elif body:  # more text under a heading already shown, e.g. after a grid of cards
-            yield (" ".join(body), "paragraph", heading, trail())
+            parts.append((" ".join(body), "paragraph", heading, tuple(h for _, h in path)))
         elif heading and not heading_shown:
-            yield (heading, "heading", heading, trail())
+            parts.append((heading, "heading", heading, tuple(h for _, h in path)))
         heading_shown = True
         body.clear()
 
-    def list_item() -> Iterable[_Part]:
-        if list_lines:
-            heading = path[-1][1] if path else ""
-            yield (" ".join(list_lines), "list_item", heading, trail())
-            list_lines.clear()
+    def list_item() -> None:
+        heading = path[-1][1] if path else ""
+        parts.append((" ".join(list_lines), "list_item", heading, tuple(h for _, h in path)))
+        list_lines.clear()
 
     for kind, text, level, item_list in items:
         if item_list != list_id or kind != "t":
-            yield from list_item()
+            if list_lines:
+                list_item()
             list_id = item_list
         if kind == "h":
-            yield from section("section")
+            if body or not heading_shown:
+                section("section")
             while path and path[-1][0] >= level:
                 path.pop()
             path.append((level, text))
             heading_list = item_list
             heading_shown = False
         elif kind == "end":
-            yield from section("card")
+            if body or not heading_shown:
+                section("card")
             if path and path[-1][0] == level:
                 path.pop()
         elif item_list and item_list != heading_list:
-            if not list_lines:
-                yield from section("section")  # the heading goes before its list
+            if not list_lines and (body or not heading_shown):
+                section("section")  # the heading goes before its list
             list_lines.append(text)
         else:
             body.append(text)
-    yield from list_item()
-    yield from section("section")
+    if list_lines:
+        list_item()
+    section("section")
+    return parts
 
 
 def _clean(text: str) -> str:

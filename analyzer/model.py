@@ -2,7 +2,9 @@
 
 Two Pipelines are trained and saved together:
 
-- the block pipeline labels each offering block BPO, KPO, LPO, ITO or none;
+- the block pipeline labels each offering block BPO, KPO, LPO, ITO or none, reading the
+  block's text and, apart, the heading it sits under: a bare "Implementation" or "Statutory
+  analysis" means what its section means;
 - the page pipeline says whether a page's text, read whole, is an outsourcing vendor's
   offer at all. Product pages, course catalogues and airline fare rules are full of
   blocks that read like offerings one at a time ("Payroll and benefits management" is a
@@ -34,11 +36,12 @@ from typing import Any
 import joblib
 import numpy as np
 import sklearn
+from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from .corpus import CorpusBlock, read_corpus
@@ -57,6 +60,7 @@ TOKEN_PATTERN = r"(?u)\b\w[\w&/+-]*\b"
 # Hashed features keep the model file small and its loading fast (no vocabulary to unpickle);
 # 2**18 buckets per feature family left cross-validated macro-F1 within 0.005 of an exact vocabulary.
 HASH_BUCKETS = 2**18
+SECTION_WEIGHT = 0.3
 BLOCK_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.40, 0.951, 0.05))
 VENDOR_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.801, 0.05))
 
@@ -74,10 +78,26 @@ def _tfidf(analyzer: str, ngram_range: tuple[int, int]) -> Pipeline:
 
 
 def build_block_pipeline() -> Pipeline:
-    """Untrained block classifier: word 1-2-grams and character 3-5-grams into a logistic regression."""
-    features = FeatureUnion([("words", _tfidf("word", (1, 2))), ("chars", _tfidf("char_wb", (3, 5)))])
+    """Untrained block classifier over rows of (text, section): word 1-2-grams of each, one logistic regression.
+
+    Grouped CV on the corpus chose these: character n-grams added 0.01 block macro-F1 at five
+    times the classifying time; the section heading weighed at 0.3 of the text added 0.02
+    (at 1.0 it drowned the text and cost 0.02).
+    """
+    features = ColumnTransformer(
+        [("text", _tfidf("word", (1, 2)), 0), ("section", _tfidf("word", (1, 1)), 1)],
+        transformer_weights={"text": 1.0, "section": SECTION_WEIGHT},
+    )
     classifier = LogisticRegression(C=3.0, max_iter=3000, class_weight="balanced", random_state=RANDOM_STATE)
     return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def block_rows(texts: Sequence[str], sections: Sequence[str] | None = None) -> np.ndarray:
+    """The block pipeline's input: one row of (text, section heading) per block."""
+    rows = np.empty((len(texts), 2), dtype=object)
+    rows[:, 0] = list(texts)
+    rows[:, 1] = list(sections) if sections is not None else ""
+    return rows
 
 
 def build_page_pipeline() -> Pipeline:
@@ -91,6 +111,7 @@ class Corpus:
     """The corpus as arrays: blocks, and pages made of their blocks' text."""
 
     texts: list[str]
+    sections: list[str]
     labels: np.ndarray
     groups: np.ndarray
     page_ids: list[str]
@@ -105,6 +126,7 @@ class Corpus:
         page_ids = list(pages)
         return cls(
             texts=[b.text for b in blocks],
+            sections=[b.section or "" for b in blocks],
             labels=np.array([b.label for b in blocks]),
             groups=np.array([b.page for b in blocks]),
             page_ids=page_ids,
@@ -123,12 +145,13 @@ def cross_validate(corpus: Corpus, *, folds: int = CV_FOLDS) -> dict[str, Any]:
 
     Returns the scores and the two thresholds that maximise them on the held-out folds.
     """
+    rows = block_rows(corpus.texts, corpus.sections)
     block_probabilities = np.zeros((len(corpus.texts), len(CLASSES)))
     page_fold = {}
     splitter = GroupKFold(n_splits=folds)
-    for fold, (train_index, test_index) in enumerate(splitter.split(corpus.texts, corpus.labels, corpus.groups)):
-        pipeline = build_block_pipeline().fit([corpus.texts[i] for i in train_index], corpus.labels[train_index])
-        block_probabilities[test_index] = _ordered(pipeline, [corpus.texts[i] for i in test_index])
+    for fold, (train_index, test_index) in enumerate(splitter.split(rows, corpus.labels, corpus.groups)):
+        pipeline = build_block_pipeline().fit(rows[train_index], corpus.labels[train_index])
+        block_probabilities[test_index] = _ordered(pipeline, rows[test_index])
         page_fold.update({corpus.groups[i]: fold for i in test_index})
     vendor_probabilities = np.zeros(len(corpus.page_ids))
     fold_of_page = np.array([page_fold[p] for p in corpus.page_ids])
@@ -141,10 +164,7 @@ def cross_validate(corpus: Corpus, *, folds: int = CV_FOLDS) -> dict[str, Any]:
 
     predicted = np.array(CLASSES)[block_probabilities.argmax(axis=1)]
     per_class = f1_score(corpus.labels, predicted, labels=list(CLASSES), average=None, zero_division=0)
-    block_threshold, page_scores = _best_block_threshold(corpus, block_probabilities)
-    vendor_threshold = max(
-        VENDOR_THRESHOLDS, key=lambda t: (np.mean((vendor_probabilities >= t) == corpus.page_is_vendor), -abs(t - 0.5))
-    )
+    page_scores = _best_thresholds(corpus, block_probabilities, vendor_probabilities)
     return {
         "folds": folds,
         "grouped_by": "page",
@@ -154,48 +174,69 @@ def cross_validate(corpus: Corpus, *, folds: int = CV_FOLDS) -> dict[str, Any]:
             "f1": {label: round(float(score), 4) for label, score in zip(CLASSES, per_class, strict=True)},
         },
         "pages": page_scores,
-        "vendor_accuracy": round(float(np.mean((vendor_probabilities >= vendor_threshold) == corpus.page_is_vendor)), 4),
-        "block_threshold": block_threshold,
-        "vendor_threshold": vendor_threshold,
+        "vendor_accuracy": page_scores["vendor_accuracy"],
+        "block_threshold": page_scores["block_threshold"],
+        "vendor_threshold": page_scores["vendor_threshold"],
     }
 
 
-def _best_block_threshold(corpus: Corpus, probabilities: np.ndarray) -> tuple[float, dict[str, Any]]:
-    """The block threshold that maximises the page-level macro-F1 of `offered` over corpus pages."""
-    best: tuple[float, float, dict[str, Any]] | None = None
-    for threshold in BLOCK_THRESHOLDS:
-        scores = _page_scores(corpus, probabilities, threshold)
-        if best is None or scores["macro_f1"] > best[0]:
-            best = (scores["macro_f1"], threshold, scores)
+def _best_thresholds(corpus: Corpus, block_probabilities: np.ndarray, vendor_probabilities: np.ndarray) -> dict[str, Any]:
+    """The pair of thresholds that maximises offered macro-F1 plus vendor accuracy over corpus pages.
+
+    The two are chosen together because they decide together: a page is a vendor's only when
+    the page pipeline passes it and at least one of its blocks clears the block threshold.
+    """
+    page_of_block = _page_index(corpus)
+    best: tuple[float, dict[str, Any]] | None = None
+    for vendor_threshold in VENDOR_THRESHOLDS:
+        passed = vendor_probabilities >= vendor_threshold
+        for block_threshold in BLOCK_THRESHOLDS:
+            scores = _page_scores(corpus, page_of_block, block_probabilities, passed, block_threshold)
+            objective = scores["macro_f1"] + scores["vendor_accuracy"]
+            if best is None or objective > best[0]:
+                best = (objective, {**scores, "vendor_threshold": vendor_threshold})
     assert best is not None
-    return best[1], best[2]
+    return best[1]
 
 
-def _page_scores(corpus: Corpus, probabilities: np.ndarray, threshold: float) -> dict[str, Any]:
-    offered_true: dict[str, list[bool]] = {label: [] for label in LABELS}
-    offered_pred: dict[str, list[bool]] = {label: [] for label in LABELS}
-    for page in corpus.page_ids:
-        rows = corpus.groups == page
-        decided = decide_labels(probabilities[rows], threshold)
-        for label in LABELS:
-            offered_true[label].append(bool(np.any(corpus.labels[rows] == label)))
-            offered_pred[label].append(label in decided)
-    f1 = {label: round(float(f1_score(offered_true[label], offered_pred[label], zero_division=1.0)), 4) for label in LABELS}
-    return {"threshold": threshold, "macro_f1": round(float(np.mean(list(f1.values()))), 4), "f1": f1}
+def _page_index(corpus: Corpus) -> np.ndarray:
+    position = {page: i for i, page in enumerate(corpus.page_ids)}
+    return np.array([position[page] for page in corpus.groups])
+
+
+def _page_scores(
+    corpus: Corpus, page_of_block: np.ndarray, probabilities: np.ndarray, passed: np.ndarray, threshold: float
+) -> dict[str, Any]:
+    pages = len(corpus.page_ids)
+    decided = np.array(decide_labels(probabilities, threshold))
+    f1 = {}
+    any_offered = np.zeros(pages, dtype=bool)
+    for label in LABELS:
+        expected = np.bincount(page_of_block, weights=corpus.labels == label, minlength=pages) > 0
+        offered = (np.bincount(page_of_block, weights=decided == label, minlength=pages) > 0) & passed
+        any_offered |= offered
+        f1[label] = round(float(f1_score(expected, offered, zero_division=1.0)), 4)
+    return {
+        "block_threshold": threshold,
+        "macro_f1": round(float(np.mean(list(f1.values()))), 4),
+        "f1": f1,
+        "vendor_accuracy": round(float(np.mean(any_offered == corpus.page_is_vendor)), 4),
+    }
 
 
 def decide_labels(probabilities: np.ndarray, threshold: float) -> list[str]:
     """Each block's label: its most likely class when that class is a label at ``threshold`` or above."""
-    best = probabilities.argmax(axis=1) if len(probabilities) else np.zeros(0, dtype=int)
-    return [
-        CLASSES[k] if CLASSES[k] != NONE and row[k] >= threshold else NONE
-        for k, row in zip(best, probabilities, strict=True)
-    ]
+    if not len(probabilities):
+        return []
+    best = probabilities.argmax(axis=1)
+    kept = (probabilities[np.arange(len(best)), best] >= threshold) & (best != CLASSES.index(NONE))
+    labels: list[str] = np.where(kept, np.array(CLASSES)[best], NONE).tolist()
+    return labels
 
 
-def _ordered(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
+def _ordered(pipeline: Pipeline, rows: np.ndarray) -> np.ndarray:
     order = [list(pipeline.classes_).index(label) for label in CLASSES]
-    return np.asarray(pipeline.predict_proba(list(texts)))[:, order]
+    return np.asarray(pipeline.predict_proba(rows))[:, order]
 
 
 def save_model(artifact: dict[str, Any], directory: str | Path, *, corpus_blocks: Sequence[CorpusBlock], cv: dict[str, Any]) -> Path:
@@ -233,8 +274,12 @@ def _drop_process_state(estimator: Any) -> None:
     differs in every process and would make two trainings' files differ.
     """
     vars(estimator).pop("_stop_words_id", None)
-    for _, step in getattr(estimator, "steps", []) + getattr(estimator, "transformer_list", []):
-        _drop_process_state(step)
+    parts = [step for _, step in getattr(estimator, "steps", [])]
+    for name in ("transformers", "transformers_"):
+        parts += [transformer for _, transformer, _ in getattr(estimator, name, [])]
+    for part in parts:
+        if not isinstance(part, str):  # ColumnTransformer lists "drop"/"passthrough" by name
+            _drop_process_state(part)
 
 
 def train(corpus_dir: str | Path, model_dir: str | Path, *, folds: int = CV_FOLDS) -> dict[str, Any]:
@@ -253,7 +298,7 @@ def train(corpus_dir: str | Path, model_dir: str | Path, *, folds: int = CV_FOLD
     with threadpool_limits(limits=1):
         cv = cross_validate(corpus, folds=folds)
         artifact = {
-            "block_pipeline": build_block_pipeline().fit(corpus.texts, corpus.labels),
+            "block_pipeline": build_block_pipeline().fit(block_rows(corpus.texts, corpus.sections), corpus.labels),
             "page_pipeline": build_page_pipeline().fit(corpus.page_texts, corpus.page_is_vendor),
             "block_threshold": cv["block_threshold"],
             "vendor_threshold": cv["vendor_threshold"],
@@ -275,11 +320,11 @@ class BlockModel:
     info: ModelInfo
     manifest: dict[str, Any]
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Probabilities per block, columns in ``CLASSES`` order."""
+    def predict_proba(self, texts: Sequence[str], sections: Sequence[str] | None = None) -> np.ndarray:
+        """Probabilities per block, columns in ``CLASSES`` order; ``sections`` are the headings the blocks sit under."""
         if not texts:
             return np.zeros((0, len(CLASSES)))
-        return _ordered(self.block_pipeline, texts)
+        return _ordered(self.block_pipeline, block_rows(texts, sections))
 
     def vendor_probability(self, texts: Sequence[str]) -> float:
         """How likely the page made of these blocks is a vendor offering outsourced work."""
@@ -353,7 +398,7 @@ def _sha256(path: Path) -> str:
 
 def _describe(pipeline: Pipeline) -> dict[str, str]:
     params = pipeline.get_params(deep=True)
-    keep = ("ngram_range", "analyzer", "n_features", "sublinear_tf", "C", "class_weight")
+    keep = ("ngram_range", "analyzer", "n_features", "sublinear_tf", "C", "class_weight", "transformer_weights")
     return {
         name: repr(value)
         for name, value in sorted(params.items())

@@ -7,7 +7,8 @@ word F1, with-rate and leak (share of ``without`` snippets present) of
 ``analyzer.extract_text``, trafilatura and plain tag stripping; then pages per second of
 ``extract_text`` and ``trafilatura.extract`` over the same pages in this one process, in
 CPU time: over all pages (median of ``--rounds`` passes), and at the median page (each
-page's fastest pass), with the ratios. On ``shared/eval/pages``: recall of the
+page's fastest pass), with the ratios; and ``extract_text`` given the pages as UTF-8 bytes,
+as a caller holding the fetched bytes would pass them. On ``shared/eval/pages``: recall of the
 labeled service names in the extracted blocks beside trafilatura's, and the share of
 extracted characters that come from nav/header/footer/cookie elements.
 
@@ -27,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -119,6 +121,9 @@ def strip_tags(html: str) -> str:
     return tree.body.text(separator=" ") if tree.body is not None else ""
 
 
+Page = TypeVar("Page")
+
+
 @dataclass(frozen=True)
 class Speed:
     passes: list[float]  # pages per second over all pages, one figure per pass
@@ -133,7 +138,7 @@ class Speed:
         return 1 / statistics.median(self.page_seconds)
 
 
-def measure_speed(pages: Sequence[str], extractors: Sequence[Callable[[str], object]], rounds: int) -> list[Speed]:
+def measure_speed(pages: Sequence[Page], extractors: Sequence[Callable[[Page], object]], rounds: int) -> list[Speed]:
     """Time each extractor over all pages, ``rounds`` times, in CPU seconds, after a warm-up.
 
     Passes alternate between the extractors so that both see the same machine load, and
@@ -262,6 +267,13 @@ def main() -> None:
           f"{statistics.median(ratios):.1f}x ({', '.join(f'{r:.1f}' for r in ratios)})")
     print(f"    pages/s at the median page: extract_text {ours.median_page_rate:.0f}, "
           f"trafilatura {theirs.median_page_rate:.1f}, ratio {ours.median_page_rate / theirs.median_page_rate:.1f}x")
+    raw = [text.encode("utf-8") for text in html]
+    as_text, as_bytes = measure_speed(
+        range(len(html)), [lambda i: extract_text(html[i]), lambda i: extract_text(raw[i])], args.rounds
+    )
+    print(f"    extract_text given each page's UTF-8 bytes instead of str (no decoding and re-encoding), "
+          f"paired passes: {as_bytes.pages_per_second:.0f} against {as_text.pages_per_second:.0f} pages/s, "
+          f"{statistics.median(b / t for b, t in zip(as_bytes.passes, as_text.passes, strict=True)):.2f}x")
 
     rows = load_eval(args.shared / EVAL)
     recall = service_recall(rows, reference)

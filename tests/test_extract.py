@@ -9,13 +9,16 @@ from contextlib import contextmanager
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
 
 from analyzer.extract import (
     Block,
+    ParsedPage,
     drop_repeated,
     extract_blocks,
     extract_text,
     page_title,
+    parse_page,
 )
 
 from .server import SITES
@@ -190,6 +193,9 @@ def test_heading_text_and_list_items() -> None:
         ("section", "IT\nHelp desk.", ("Services", "IT")),
     ]
     assert blocks[2].heading == "Finance"
+    # The heading each block sits under, as the model reads it: a list item's own heading, a
+    # section's parent heading, nothing above the first heading.
+    assert [b.section for b in blocks] == ["", "Services", "Finance", "Finance", "Finance", "Services"]
 
 
 def test_text_after_a_card_grid_belongs_to_the_grid_heading() -> None:
@@ -202,6 +208,41 @@ def test_text_after_a_card_grid_belongs_to_the_grid_heading() -> None:
 def test_page_title() -> None:
     assert page_title(GRIDWORKS) == "Services | Gridworks Back Office"
     assert page_title("<p>no title</p>") == ""
+
+
+# --- one parse per page ------------------------------------------------------------------
+
+def test_parse_page_gives_blocks_title_and_the_tree_from_one_parse() -> None:
+    url = "http://northwind.test/services.html"
+    parsed = parse_page(NORTHWIND, url=url)
+    assert isinstance(parsed, ParsedPage)
+    assert parsed.blocks == extract_blocks(NORTHWIND, url=url)
+    assert all(block.url == url for block in parsed.blocks)
+    assert parsed.title == page_title(NORTHWIND) == "Services | Northwind Outsourcing"
+    assert parsed.text == extract_text(NORTHWIND)
+    assert isinstance(parsed.tree, LexborHTMLParser)
+    assert parsed.tree.css_first("title") is not None  # the whole page, head included
+    assert parsed.tree.css("a")  # what a crawler reads its links from
+
+
+def test_parse_page_reads_bytes_as_utf8() -> None:
+    html = page("<h2>Café services</h2><p>Bookkeeping for cafés and bistros across the region.</p>")
+    from_bytes, from_text = parse_page(html.encode("utf-8")), parse_page(html)
+    assert (from_bytes.blocks, from_bytes.title) == (from_text.blocks, from_text.title)
+    assert from_bytes.blocks[0].heading == "Café services"
+
+
+def test_changing_the_tree_afterwards_leaves_blocks_alone() -> None:
+    parsed = parse_page(GRIDWORKS)
+    before = list(parsed.blocks)
+    assert parsed.tree is not None and parsed.tree.body is not None
+    for node in parsed.tree.css("script, style, h2"):  # what a caller like needs_javascript does
+        node.decompose()
+    assert parsed.blocks == before and parsed.blocks
+
+
+def test_title_outside_the_head_is_still_found() -> None:
+    assert page_title("<html><head></head><body><p>Intro</p><title>Late title</title></body></html>") == "Late title"
 
 
 # --- boilerplate shared by the pages of a site ---------------------------------------
@@ -254,9 +295,11 @@ def check(html: str | bytes) -> None:
     with no_swallowed_errors():
         blocks = extract_blocks(html)
         text = extract_text(html)
-        page_title(html)
+        title = page_title(html)
+        parsed = parse_page(html)
     assert all(isinstance(b, Block) and b.text for b in blocks)
     assert isinstance(text, str)
+    assert (parsed.blocks, parsed.text, parsed.title) == (blocks, text, title)
 
 
 TAGS = ["div", "p", "li", "ul", "a", "span", "h2", "h3", "strong", "header", "nav", "main", "section", "table", "td", "form"]

@@ -97,3 +97,12 @@ def test_wheel_ships_the_model(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert f"analyzer/models/{MODEL_FILE}" in names
     assert f"analyzer/models/{MANIFEST_FILE}" in names
+
+
+def test_the_section_a_block_sits_under_changes_its_reading() -> None:
+    model = load_model()
+    texts = ["Implementation", "Implementation"]
+    sections = ["Medical billing and revenue cycle services", "Custom software development services"]
+    with_sections = model.predict_proba(texts, sections)
+    assert not (with_sections[0] == with_sections[1]).all()
+    assert (model.predict_proba(texts) == model.predict_proba(texts, ["", ""])).all()
