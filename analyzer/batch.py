@@ -53,12 +53,17 @@ class BatchOptions:
     overwrite: bool = False
     dask_address: str | None = None
     partition_size: int = DEFAULT_PARTITION_SIZE
+    workers: int = 1  # local processes; each scans its hosts' share with its share of the concurrency
 
     def __post_init__(self) -> None:
         if self.output_format not in FORMATS:
             raise ValueError(f"output_format must be one of {FORMATS}")
         if self.partition_size < 1:
             raise ValueError("partition_size must be at least 1")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+        if self.workers > 1 and self.dask_address:
+            raise ValueError("workers are local processes; with a Dask cluster its own workers do the scanning")
 
 
 @dataclass
@@ -211,7 +216,8 @@ def run_batch(
     settings: Settings,
     progress: Progress | None = None,
 ) -> BatchSummary:
-    """Synchronous batch, on this machine or on the Dask cluster at ``options.dask_address``.
+    """Synchronous batch, on this machine (in ``options.workers`` processes) or on the Dask
+    cluster at ``options.dask_address``.
 
     Ctrl-C stops it cleanly: work in flight is cancelled, every row written is whole, and the
     summary says ``interrupted``.
@@ -224,6 +230,11 @@ def run_batch(
 
             with _session(lines, options, summary, progress) as (urls, emit):
                 run_on_dask(urls, emit, address=options.dask_address, settings=settings, partition_size=options.partition_size)
+        elif options.workers > 1:
+            from .batch_workers import run_in_processes
+
+            with _session(lines, options, summary, progress) as (urls, emit):
+                run_in_processes(urls, emit, settings=settings, workers=options.workers)
         else:
             asyncio.run(arun_batch(lines, options, settings=settings, progress=progress, summary=summary))
     except KeyboardInterrupt:

@@ -132,9 +132,11 @@ def classify_command(file: Any, as_json: bool, output_format: str, is_text: bool
               help="Run on the Dask cluster whose scheduler is at ADDRESS (default: $DASK_SCHEDULER_ADDRESS).")
 @click.option("--partition-size", type=click.IntRange(min=1), default=DEFAULT_PARTITION_SIZE, show_default=True,
               help="URLs per Dask task.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Local processes sharing the scans (one core each); --concurrency is their total.")
 @_scan_options
 def batch_command(urls: str, output: str, output_format: str, resume: bool, overwrite: bool, concurrency: int,
-                  per_host: int, dask_address: str | None, partition_size: int, **options: Any) -> None:
+                  per_host: int, dask_address: str | None, partition_size: int, workers: int, **options: Any) -> None:
     """Scan a list of URLs (one a line, # comments; - for stdin), writing one row per URL as each finishes.
 
     An existing output file is continued with --resume or replaced with --overwrite, never mixed
@@ -142,7 +144,7 @@ def batch_command(urls: str, output: str, output_format: str, resume: bool, over
     --resume then finishes the list.
     """
     batch = BatchOptions(output=output, output_format=output_format, resume=resume, overwrite=overwrite,
-                         dask_address=dask_address, partition_size=partition_size)
+                         dask_address=dask_address, partition_size=partition_size, workers=workers)
     settings = _settings(concurrency=concurrency, per_host=per_host, **options)
     total = None
     if urls != "-":
@@ -278,7 +280,8 @@ def extract_command(source: str, as_json: bool, **options: Any) -> None:
     if as_json:
         for block in extract_blocks(html, url=url):
             click.echo(json.dumps({"kind": block.kind, "heading_path": list(block.heading_path),
-                                   "text": block.text, "url": block.url}, ensure_ascii=False))
+                                   "section": block.section, "text": block.text, "url": block.url},
+                                  ensure_ascii=False))
     else:
         click.echo(extract_text(html))
 

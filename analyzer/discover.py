@@ -19,14 +19,15 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from . import errors
 from .config import Settings
-from .extract import extract_blocks
+from .extract import ParsedPage, parse_page
 from .fetch import FetchedPage, Fetcher
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ HUB_FILLER = frozenset({"our", "all", "view", "see", "explore", "browse", "the",
 LABEL_MAX_WORDS = 5
 # Only the surer names (expertise and up) make a menu or heading a services label.
 LABEL_MIN_WEIGHT = 3.0
+# The first words of those names: text without any of them is no label (a cheap first test).
+LABEL_STARTS = frozenset(term.split()[0] for term, weight in SERVICE_TERMS.items() if weight >= LABEL_MIN_WEIGHT)
 
 # Scores: a link is fetched only when it reaches MIN_SCORE, i.e. when at least one strong sign
 # says "services" (or two weak ones do).
@@ -70,6 +73,12 @@ DIVERSITY_PENALTY = 1.0
 # says, so the crawl saves the vendor's server (and the scan's time) the rest.
 ENOUGH_BLOCKS = 24
 MAX_LINKS_PER_PAGE = 2000
+# A site's pages share their menus and footers, so the same link targets come back page after
+# page: the cleaned URL and key of the last URL_CACHE_SIZE targets are kept (a few hundred
+# bytes each; enough for every link of the sites a batch has in flight). Longer URLs are
+# rare and not kept.
+URL_CACHE_SIZE = 8192
+URL_CACHE_MAX_CHARS = 2048
 MAX_SITEMAPS = 4
 MAX_SITEMAP_URLS = 5000
 
@@ -123,6 +132,7 @@ BLOCK_TAGS = frozenset({"div", "p", "section", "article", "ul", "ol", "table", "
 NEEDS_JS_TEXT = 200
 SHELL_TEXT = 1000
 SCRIPT_SHARE = 0.9
+UNSHOWN = "script, style, noscript, template, svg"
 APP_ROOTS = "#root, #app, #__next, #__nuxt, #___gatsby, #svelte, [ng-app], [data-reactroot], app-root"
 
 
@@ -136,6 +146,19 @@ class Link:
     group: str
     in_menu: bool
     in_content: bool
+
+
+@dataclass(frozen=True)
+class FoundPage:
+    """A page chosen for classification, with its role and what its one parse yielded.
+
+    ``parsed`` keeps the blocks and title but not the lexbor tree, so a crawl in flight holds
+    no trees (one costs several times its page's size).
+    """
+
+    page: FetchedPage
+    role: str
+    parsed: ParsedPage
 
 
 @dataclass(frozen=True)
@@ -157,10 +180,12 @@ class Site:
     language: str | None
 
     @classmethod
-    def of(cls, page: FetchedPage) -> Site:
+    def of(cls, page: FetchedPage, tree: LexborHTMLParser | None = None) -> Site:
+        """The site of a home page; pass ``tree`` when the page is already parsed."""
         parts = urlsplit(page.final_url)
-        lang = LexborHTMLParser(page.html).root
-        code = (lang.attributes.get("lang") or "") if lang is not None else ""
+        root = _tree(page.html if tree is None else tree)
+        lang = root.root if root is not None else None
+        code = (lang.attrs.get("lang") or "") if lang is not None else ""
         return cls(_bare_host(parts.hostname or ""), _port(parts.scheme, parts.port), code[:2].lower() or None)
 
     def contains(self, url: str) -> bool:
@@ -172,25 +197,35 @@ class Site:
 
 
 async def discover(
-    home: FetchedPage, fetcher: Fetcher, settings: Settings, *, deadline: float | None = None
-) -> list[tuple[FetchedPage, str]]:
+    home: FetchedPage,
+    fetcher: Fetcher,
+    settings: Settings,
+    *,
+    deadline: float | None = None,
+    home_parsed: ParsedPage | None = None,
+) -> list[FoundPage]:
     """The pages to classify with their role: services pages, or else the home page ("home").
 
     ``deadline`` (event-loop time) ends the crawl early with the pages fetched so far.
+    ``home_parsed`` is ``parse_page(home.html, url=home.final_url)`` when the caller has it.
+    Every page is parsed once, here or by the caller, and its blocks are handed on.
     """
-    site = Site.of(home)
+    parsed = home_parsed or parse_page(home.html, url=home.final_url)
+    site = Site.of(home, parsed.tree)
     home_key = url_key(home.final_url)
-    home_links = page_links(home.html, home.final_url, site)
+    home_links = page_links(parsed.tree, home.final_url, site)
+    home_parsed = _without_tree(parsed)
+    del parsed  # the home page's tree is not needed past its links
     queue = {c.key: c for c in rank_links(home_links, depth=1)}
     if not queue:
         sitemap_links = await _sitemap_links(home, fetcher, site, deadline)
         queue = {c.key: c for c in rank_links(sitemap_links, depth=1)}
     chrome = {link.key for link in home_links}
-    seen_blocks = {block.text for block in extract_blocks(home.html)}
+    seen_blocks = {block.text for block in home_parsed.blocks}
     known_blocks = len(seen_blocks)
     tried = {home_key}
     taken: Counter[str] = Counter()
-    pages: list[FetchedPage] = []
+    pages: list[FoundPage] = []
     budget = settings.max_pages - 1
     while budget > 0 and len(seen_blocks) - known_blocks < ENOUGH_BLOCKS:
         batch = _pick(queue, tried, taken, min(settings.per_host, budget))
@@ -199,22 +234,41 @@ async def discover(
         budget -= len(batch)
         results, finished = await _fetch_all(batch, fetcher, site, deadline)
         for candidate, page in results:
-            if page is None or url_key(page.final_url) in tried - {candidate.key} or needs_javascript(page.html):
+            if page is None or url_key(page.final_url) in tried - {candidate.key}:
                 continue
+            read = _read(page, site, with_links=candidate.depth == 1)
+            if read is None:
+                continue
+            parsed, links = read
             tried.add(url_key(page.final_url))
-            pages.append(page)
-            seen_blocks.update(block.text for block in extract_blocks(page.html))
-            if candidate.depth == 1:
-                for child in rank_links(page_links(page.html, page.final_url, site), depth=2,
-                                        source=page.final_url, chrome=chrome):
-                    if child.key not in queue or queue[child.key].score < child.score:
-                        queue[child.key] = child
+            pages.append(FoundPage(page, "services", parsed))
+            seen_blocks.update(block.text for block in parsed.blocks)
+            for child in rank_links(links, depth=2, source=page.final_url, chrome=chrome):
+                if child.key not in queue or queue[child.key].score < child.score:
+                    queue[child.key] = child
         if not finished:
             logger.info("site budget spent; classifying the %d pages fetched", len(pages))
             break
-    if not pages:
-        return [(home, "home")]
-    return [(page, "services") for page in pages]
+    return pages or [FoundPage(home, "home", home_parsed)]
+
+
+def _read(page: FetchedPage, site: Site, *, with_links: bool) -> tuple[ParsedPage, list[Link]] | None:
+    """One parse of a fetched page: its blocks and title, and its links if asked; None when it
+    needs JavaScript. The tree goes when this returns."""
+    parsed = parse_page(page.html, url=page.final_url)
+    if needs_javascript(parsed.tree):
+        return None
+    links = page_links(parsed.tree, page.final_url, site) if with_links else []
+    return _without_tree(parsed), links
+
+
+def _without_tree(parsed: ParsedPage) -> ParsedPage:
+    return replace(parsed, tree=None)
+
+
+def _tree(html: str | LexborHTMLParser | None) -> LexborHTMLParser | None:
+    """The parsed page: ``html`` itself when it is already a tree (or None, unparsable)."""
+    return LexborHTMLParser(html) if isinstance(html, str) else html
 
 
 def rank_links(
@@ -237,33 +291,42 @@ def rank_links(
     return sorted(best.values(), key=lambda c: (-c.score, c.order))
 
 
-def page_links(html: str, base_url: str, site: Site) -> list[Link]:
-    """The same-site links of a page worth considering, with their text and their place on it."""
-    tree = LexborHTMLParser(html)
-    root = tree.body or tree.root
+def page_links(html: str | LexborHTMLParser | None, base_url: str, site: Site) -> list[Link]:
+    """The same-site links of a page worth considering, with their text and their place on it.
+
+    ``html`` may be the page already parsed; the tree is only read.
+    """
+    tree = _tree(html)
+    root = (tree.body or tree.root) if tree is not None else None
     if root is None:
         return []
     own_key = url_key(base_url)
+    origin = _origin(base_url)
     keys: set[str] = set()
     found: list[tuple[str, str, str, str, _Place]] = []
     sections = _SectionLabels()
+    places = _Places()
     for node in root.traverse(include_text=False):
-        if node.tag in HEADINGS:
-            sections.heading(_place(node).region, HEADINGS[node.tag], _words(node.text(separator=" ")))
-        elif node.tag == "a" and len(found) < MAX_LINKS_PER_PAGE:
-            url = clean_url(_join(base_url, node.attributes.get("href") or ""))
-            if url is None or not site.contains(url) or _skipped(url):
+        tag = node.tag
+        if tag in HEADINGS:
+            sections.heading(places.of(node).region, HEADINGS[tag], _label_words(node.text(separator=" ")))
+        elif tag == "a" and len(found) < MAX_LINKS_PER_PAGE:
+            href = (node.attrs.get("href") or "").strip()
+            # a root-relative link resolves the same on every page of the site: look it up once
+            base = origin if origin and href.startswith("/") and not href.startswith("//") else base_url
+            target = _link_target(base, href, site)
+            if target is None:
                 continue
-            key = url_key(url)
+            url, key = target
             keys.add(key)
             if key == own_key:
                 continue
-            place = _place(node)
+            place = places.of(node)
             found.append((url, key, _anchor_text(node), place.group or sections.label(place.region), place))
-        elif node.tag in EYEBROW_TAGS and not any(child.tag in BLOCK_TAGS for child in node.iter()):
-            text = _words(node.text(separator=" "))
+        elif tag in EYEBROW_TAGS and not any(child.tag in BLOCK_TAGS for child in node.iter()):
+            text = _label_words(node.text(separator=" "))
             if _is_label(text) and node.css_first("a, button") is None and not _inside_link(node):
-                sections.eyebrow(_place(node).region, text)
+                sections.eyebrow(places.of(node).region, text)
     originals = {base for key in keys | {own_key} for code, base in _language_variants(key) if code in (None, site.language)}
     return [
         Link(url, key, text, group, place.in_menu, not (place.in_menu or place.in_footer))
@@ -300,16 +363,24 @@ class _SectionLabels:
         return outer or self._pending.get(region, "")
 
 
-def needs_javascript(html: str) -> bool:
-    """True for a page that shows (almost) no text until JavaScript runs."""
-    tree = LexborHTMLParser(html)
-    body = tree.body
+def needs_javascript(html: str | LexborHTMLParser | None) -> bool:
+    """True for a page that shows (almost) no text until JavaScript runs.
+
+    ``html`` may be the page already parsed; the tree is only read (what is not shown is cut
+    from a copy of the body).
+    """
+    tree = _tree(html)
+    body = tree.body if tree is not None else None
+    if tree is None or body is None:
+        return False
     scripts = tree.css("script")
-    if body is None or not scripts:
+    if not scripts:
         return False
     script_chars = sum(len(script.text()) for script in scripts)
-    for node in body.css("script, style, noscript, template, svg"):
-        node.decompose()
+    if body.any_css_matches((UNSHOWN,)):
+        body = body.clone()
+        for node in body.css(UNSHOWN):
+            node.decompose()
     text_chars = len(_words(body.text(separator=" ")))
     if text_chars < NEEDS_JS_TEXT:
         return True
@@ -317,6 +388,34 @@ def needs_javascript(html: str) -> bool:
         return False
     empty_root = any(not _words(node.text(separator=" ")) for node in body.css(APP_ROOTS))
     return empty_root or script_chars >= SCRIPT_SHARE * (script_chars + text_chars)
+
+
+@lru_cache(maxsize=URL_CACHE_SIZE)
+def _cached_target(base: str, href: str, site: Site) -> tuple[str, str] | None:
+    cleaned = clean_url(_join(base, href))
+    if cleaned is None or not site.contains(cleaned) or _skipped(cleaned):
+        return None
+    return cleaned, _key_of_clean(cleaned)
+
+
+def _link_target(base: str, href: str, site: Site) -> tuple[str, str] | None:
+    """The cleaned URL and key of a link on a page at ``base``; None when it is off the site or skipped."""
+    if len(href) > URL_CACHE_MAX_CHARS:  # e.g. a data: URI; not worth keeping
+        return _cached_target.__wrapped__(base, href, site)
+    return _cached_target(base, href, site)
+
+
+def _origin(url: str) -> str:
+    """``scheme://host/`` of a page URL: the base against which ``/path`` links resolve alike.
+
+    urljoin reads only the base's scheme and host for a link that starts with one slash.
+    "" when the URL has no host, so the page's own URL is used.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}/" if parts.scheme and parts.netloc else ""
 
 
 def clean_url(url: str) -> str | None:
@@ -328,17 +427,22 @@ def clean_url(url: str) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if not TRACKING_PARAMS.match(k)]
-    query = parts.query if len(kept) == len(pairs) else urlencode(kept)
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if not TRACKING_PARAMS.match(k)]
+        query = query if len(kept) == len(pairs) else urlencode(kept)
     return parts._replace(query=query, fragment="").geturl()
 
 
 def url_key(url: str) -> str:
     """One string per page: no scheme, ``www.``, default port, index file, trailing slash or tracking."""
     cleaned = clean_url(url)
-    if cleaned is None:
-        return url
+    return url if cleaned is None else _key_of_clean(cleaned)
+
+
+def _key_of_clean(cleaned: str) -> str:
+    """``url_key`` of a URL that ``clean_url`` returned (it leaves its own output unchanged)."""
     parts = urlsplit(cleaned)
     port = _port(parts.scheme, parts.port)
     host = _bare_host(parts.hostname or "") + (f":{port}" if port not in (None, 80, 443) else "")
@@ -361,22 +465,50 @@ class _Place:
     group: str
 
 
-def _place(node: LexborNode) -> _Place:
-    """Where a node sits: its page region, whether in a menu or footer, and its dropdown's label."""
-    region = 0
-    in_menu = in_footer = False
-    group = ""
-    child, ancestor = node, node.parent
-    while ancestor is not None and ancestor.tag not in ("body", "html"):
-        marks = " ".join(ancestor.attributes.get(name) or "" for name in ("class", "id", "role"))
-        in_menu = in_menu or ancestor.tag in ("nav", "header") or bool(_MENU_MARK.search(marks))
-        in_footer = in_footer or ancestor.tag == "footer" or "contentinfo" in marks or bool(_FOOTER_MARK.search(marks))
-        if not region and ancestor.tag in REGION_TAGS:
-            region = ancestor.mem_id
-        if not group and (ancestor.tag == "li" or in_menu) and child.tag in ("ul", "ol", "div"):
-            group = _toggle_label(ancestor, child)
-        child, ancestor = ancestor, ancestor.parent
-    return _Place(region, in_menu, in_footer, group)
+class _Places:
+    """Where the nodes of one page sit: each one's region, whether in a menu or footer, and its
+    dropdown's label. What an ancestor says of its descendants is read once per page."""
+
+    def __init__(self) -> None:
+        self._ancestors: dict[int, tuple[str, bool, bool]] = {}
+        self._toggles: dict[tuple[int, int], str] = {}
+
+    def of(self, node: LexborNode) -> _Place:
+        region = 0
+        in_menu = in_footer = False
+        group = ""
+        child, child_tag, ancestor = node, node.tag, node.parent
+        while ancestor is not None:
+            tag, menu_mark, footer_mark = self._marks(ancestor)
+            if tag in ("body", "html"):
+                break
+            in_menu = in_menu or menu_mark
+            in_footer = in_footer or footer_mark
+            if not region and tag in REGION_TAGS:
+                region = ancestor.mem_id
+            if not group and (tag == "li" or in_menu) and child_tag in ("ul", "ol", "div"):
+                group = self._toggle_label(ancestor, child)
+            child, child_tag, ancestor = ancestor, tag, ancestor.parent
+        return _Place(region, in_menu, in_footer, group)
+
+    def _marks(self, node: LexborNode) -> tuple[str, bool, bool]:
+        """The node's tag, and whether it marks a menu or a footer."""
+        found = self._ancestors.get(node.mem_id)
+        if found is None:
+            tag = node.tag or ""
+            attrs = node.attrs
+            marks = " ".join(attrs.get(name) or "" for name in ("class", "id", "role"))
+            menu = tag in ("nav", "header") or bool(_MENU_MARK.search(marks))
+            footer = tag == "footer" or "contentinfo" in marks or bool(_FOOTER_MARK.search(marks))
+            found = self._ancestors[node.mem_id] = (tag, menu, footer)
+        return found
+
+    def _toggle_label(self, parent: LexborNode, submenu: LexborNode) -> str:
+        key = (parent.mem_id, submenu.mem_id)
+        label = self._toggles.get(key)
+        if label is None:
+            label = self._toggles[key] = _toggle_label(parent, submenu)
+        return label
 
 
 def _toggle_label(parent: LexborNode, submenu: LexborNode) -> str:
@@ -493,14 +625,26 @@ def _inside_link(node: LexborNode) -> bool:
 
 
 def _anchor_text(node: LexborNode) -> str:
-    parts = [node.text(separator=" "), node.attributes.get("title") or "", node.attributes.get("aria-label") or ""]
-    parts += [img.attributes.get("alt") or "" for img in node.css("img")]
+    attrs = node.attrs
+    parts = [node.text(separator=" "), attrs.get("title") or "", attrs.get("aria-label") or ""]
+    if next(node.iter(), None) is not None:  # an <img> needs an element child to sit in
+        parts += [img.attrs.get("alt") or "" for img in node.css("img")]
     return _words(" ".join(parts))
 
 
 def _words(text: str) -> str:
     """Lowercase words: camelCase, hyphens, underscores and punctuation become spaces."""
     return " ".join(_NON_WORD.split(_CAMEL.sub(" ", text).lower())).strip()
+
+
+def _label_words(text: str) -> str:
+    """``_words(text)`` when the text may be a services label (see ``_is_label``), else "".
+
+    Each word ``_words`` makes is a run of ``text.lower()``, so a label's term starts with one of
+    LABEL_STARTS there; most text of a page has none and is not split into words at all.
+    """
+    lowered = text.lower()
+    return _words(text) if any(start in lowered for start in LABEL_STARTS) else ""
 
 
 def _term_weight(words: str) -> float:
@@ -527,7 +671,8 @@ def _skipped(url: str) -> bool:
     return any(SKIP_SEGMENT.match(re.sub(r"\.\w+$", "", segment)) for segment in path.split("/") if segment)
 
 
-def _language_variants(key: str) -> list[tuple[str | None, str]]:
+@lru_cache(maxsize=URL_CACHE_SIZE)
+def _language_variants(key: str) -> tuple[tuple[str | None, str], ...]:
     """(language, key of the page it translates) readings of a URL key, the unmarked reading first.
 
     A translated copy is marked by a language code as its first path segment (``/fr/services``)
@@ -545,7 +690,7 @@ def _language_variants(key: str) -> list[tuple[str | None, str]]:
     if suffix and suffix.group(2).lower() in LANGUAGE_CODES:
         base = "/".join([*segments[:-1], suffix.group(1) + dot + extension])
         readings.append((suffix.group(2).lower(), url_key(f"http://{host}/{base}").rstrip("/")))
-    return readings
+    return tuple(readings)
 
 
 def _directory(url: str) -> str:

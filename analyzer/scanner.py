@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import errors
 from .config import Settings
 from .discover import discover, needs_javascript
-from .extract import Block, drop_repeated, extract_blocks, extract_text, page_title
+from .extract import Block, ParsedPage, drop_repeated, parse_page
 from .fetch import FetchedPage, Fetcher, normalize_input_url
 from .model import BlockModel, decide_labels, load_model
 from .report import BlockPrediction, PageInfo, Report, build_report, error_report
@@ -25,12 +25,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PageSource:
-    """A page to classify: its HTML and where it came from."""
+    """A page to classify: its HTML and where it came from; ``parsed`` when already parsed."""
 
     url: str | None
     html: str
     role: str = "services"
     http_status: int | None = None
+    parsed: ParsedPage | None = None
 
 
 def classify_pages(
@@ -39,18 +40,21 @@ def classify_pages(
     *,
     model: BlockModel | None = None,
     final_url: str | None = None,
-    home_html: str | None = None,
+    home: str | ParsedPage | None = None,
 ) -> Report:
-    """Classify already-fetched pages of one vendor; the home page, if given, is read for its claim."""
+    """Classify already-fetched pages of one vendor; the home page (HTML or parsed), if given,
+    is read for its claim."""
     model = model or load_model()
-    blocks_by_page = [extract_blocks(page.html, url=page.url) for page in pages]
+    parsed = [page.parsed or parse_page(page.html, url=page.url) for page in pages]
+    blocks_by_page = [page.blocks for page in parsed]
     if len(pages) >= 2:  # with two pages only their shared opening and closing runs go
         blocks_by_page = drop_repeated(blocks_by_page)
     blocks = [block for page_blocks in blocks_by_page for block in page_blocks]
     predictions = predict_blocks(blocks, model)
-    claim_text = "\n".join([*(page_title(page.html) for page in pages), *(b.text for b in blocks)])
-    if home_html is not None:
-        claim_text += "\n" + page_title(home_html) + "\n" + extract_text(home_html)
+    claim_text = "\n".join([*(page.title for page in parsed), *(b.text for b in blocks)])
+    if home is not None:
+        home = parse_page(home) if isinstance(home, str) else home
+        claim_text += "\n" + home.title + "\n" + home.text
     page_infos = [
         PageInfo(page.url or url, page.role, page.http_status, sum(len(b.text) for b in page_blocks))
         for page, page_blocks in zip(pages, blocks_by_page, strict=True)
@@ -68,7 +72,7 @@ def classify_pages(
 def predict_blocks(blocks: Sequence[Block], model: BlockModel) -> list[BlockPrediction]:
     """Label each block; on a page the page model does not read as a vendor's, every block is none."""
     texts = [block.text for block in blocks]
-    probabilities = model.predict_proba(texts)
+    probabilities = model.predict_proba(texts, [block.section for block in blocks])
     labels = decide_labels(probabilities, model.block_threshold)
     if model.vendor_probability(texts) < model.vendor_threshold:
         labels = [NONE] * len(labels)
@@ -182,13 +186,16 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
         deadline = asyncio.get_running_loop().time() + settings.site_timeout
         async with asyncio.timeout_at(deadline):
             home = await fetcher.fetch(start)
-            _check_rendered(home.html, home.final_url)
+        home_parsed = _rendered(home)
+        home_read = replace(home_parsed, tree=None)
         # discovery keeps the pages it has when the site budget runs out, rather than failing
-        pages = await discover(home, fetcher, settings, deadline=deadline)
-        sources = [PageSource(page.final_url, page.html, role, page.status) for page, role in pages]
+        crawl = discover(home, fetcher, settings, deadline=deadline, home_parsed=home_parsed)
+        del home_parsed  # discover drops the home page's tree once it has read the links
+        found = await crawl
+        sources = [PageSource(f.page.final_url, f.page.html, f.role, f.page.status, f.parsed) for f in found]
         home_classified = any(source.role == "home" for source in sources)
         report = classify_pages(
-            url, sources, model=model, final_url=home.final_url, home_html=None if home_classified else home.html
+            url, sources, model=model, final_url=home.final_url, home=None if home_classified else home_read
         )
         if all(source.role == "home" for source in sources) and not report.offered:
             missing = errors.NoServicesPage(
@@ -215,9 +222,12 @@ def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:
     return asyncio.run(fetch())
 
 
-def _check_rendered(html: str, url: str) -> None:
-    if needs_javascript(html):
-        raise errors.NeedsJavaScript(f"{url} shows almost no text without JavaScript", url=url)
+def _rendered(home: FetchedPage) -> ParsedPage:
+    """The home page parsed, once for the whole scan; raises NeedsJavaScript for an app shell."""
+    parsed = parse_page(home.html, url=home.final_url)
+    if needs_javascript(parsed.tree):
+        raise errors.NeedsJavaScript(f"{home.final_url} shows almost no text without JavaScript", url=home.final_url)
+    return parsed
 
 
 def _settings(settings: Settings | None, allow_private: bool | None) -> Settings:

@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,15 +73,56 @@ class Run:
     peak_rss_mb: float
     statuses: str
     stopped_early: bool = False
+    peak_tree_mb: float = 0.0  # peak PSS summed over the batch process and its workers
+
+    @property
+    def memory_mb(self) -> float:
+        """Peak memory of the batch: its RSS, or its processes' summed PSS with --workers."""
+        return self.peak_tree_mb if WORKERS > 1 else self.peak_rss_mb
 
     @property
     def rate(self) -> float:
         return self.rows / self.wall
 
 
-def batch_command(urls: Path, out: Path, concurrency: int, *prefix: str) -> list[str]:
+# Processes of each batch (analyzer batch --workers); set from the command line.
+WORKERS = 1
+
+
+def batch_command(urls: Path, out: Path, concurrency: int, *prefix: str, workers: int | None = None) -> list[str]:
     return [*prefix, "-m", "analyzer", "batch", str(urls), "-o", str(out), "--overwrite", "--allow-private",
-            "--concurrency", str(concurrency)]
+            "--concurrency", str(concurrency), "--workers", str(workers or WORKERS)]
+
+
+class TreeMemory:
+    """Samples the summed PSS of a process and its children (each shared page counted once
+    across them, so forked workers sharing the model are not counted twice); keeps the peak."""
+
+    def __init__(self, pid: int, interval: float = 1.0) -> None:
+        self.process = psutil.Process(pid)
+        self.interval = interval
+        self.peak_mb = 0.0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def now_mb(self) -> float:
+        total = 0
+        try:
+            for process in [self.process, *self.process.children(recursive=True)]:
+                total += process.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            pass
+        return total / 2**20
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self.peak_mb = max(self.peak_mb, self.now_mb())
+
+    def stop(self) -> float:
+        self.stopped.set()
+        self.thread.join()
+        return self.peak_mb
 
 
 def run_batch(urls: Path, out: Path, sites: int, concurrency: int, *, settle_rows: int = 0,
@@ -91,37 +133,43 @@ def run_batch(urls: Path, out: Path, sites: int, concurrency: int, *, settle_row
     with log.open("w", encoding="utf-8") as stderr:
         process = subprocess.Popen([*batch_command(urls, out, concurrency, sys.executable), *extra], cwd=ROOT,
                                    stdout=subprocess.DEVNULL, stderr=stderr)
-    stopped_early = watch_memory(process, out, settle_rows) if settle_rows else False
-    _, status, usage = os.wait4(process.pid, 0)  # the rusage of this one child: its CPU and peak RSS
+    tree = TreeMemory(process.pid)
+    stopped_early = watch_memory(process, out, settle_rows, tree) if settle_rows else False
+    # the rusage of this child: its CPU (its workers' included, once they are waited for) and peak RSS
+    _, status, usage = os.wait4(process.pid, 0)
+    peak_tree = tree.stop()
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     match = SUMMARY.search(stderr_text := log.read_text(encoding="utf-8"))
     if match is None:
         raise SystemExit(f"batch failed ({process.returncode}):\n{stderr_text}")
     return Run(sites, int(match[1]), wall, float(match[2]), usage.ru_utime + usage.ru_stime,
-               usage.ru_maxrss / 1024, match[3], stopped_early)
+               usage.ru_maxrss / 1024, match[3], stopped_early, peak_tree)
 
 
-def watch_memory(process: subprocess.Popen[bytes], out: Path, settle_rows: int) -> bool:
-    """Print RSS every ``settle_rows // 2`` rows; SIGINT the run once RSS has settled."""
+def watch_memory(process: subprocess.Popen[bytes], out: Path, settle_rows: int, tree: TreeMemory) -> bool:
+    """Print RSS every ``settle_rows // 2`` rows; SIGINT the run once RSS has settled.
+
+    With --workers the figure is the summed PSS of the batch's processes."""
     watched = psutil.Process(process.pid)
+    label = "PSS of all processes" if WORKERS > 1 else "RSS"
     lines = LineCounter(out)
     history: list[tuple[int, float]] = []
     next_report = 0
     while process.poll() is None:
         time.sleep(1.0)
         try:
-            rss = watched.memory_info().rss / 2**20
+            rss = tree.now_mb() if WORKERS > 1 else watched.memory_info().rss / 2**20
         except psutil.NoSuchProcess:
             break
         rows = lines.count()
         history.append((rows, rss))
         if rows >= next_report:
-            print(f"    {rows:>7} rows  RSS {rss:6.1f} MB", flush=True)
+            print(f"    {rows:>7} rows  {label} {rss:6.1f} MB", flush=True)
             next_report = rows + settle_rows // 2
         earlier = [peak for done, peak in history if done <= rows - settle_rows]
         if rows >= MIN_ROWS and earlier and max(r for _, r in history) <= max(earlier) * (1 + SETTLED_GROWTH):
-            print(f"    {rows:>7} rows  RSS {rss:6.1f} MB: flat over the last {settle_rows} rows, stopping", flush=True)
+            print(f"    {rows:>7} rows  {label} {rss:6.1f} MB: flat over the last {settle_rows} rows, stopping", flush=True)
             process.send_signal(signal.SIGINT)
             return True
     return False
@@ -171,7 +219,8 @@ def throughput(sizes: list[int], repeat: int, concurrency: int, folder: Path) ->
                 runs[size].append(run)
                 print(f"  {size:>6} sites, run {number + 1}: {run.rate:6.1f} sites/s end to end, batch {run.batch_rate:6.1f}/s, "
                       f"{run.cpu / run.rows * 1000:5.1f} ms CPU/site (farm server {server_ms:.1f}), "
-                      f"peak RSS {run.peak_rss_mb:5.0f} MB  [{run.statuses}]", flush=True)
+                      f"peak {'PSS of all processes' if WORKERS > 1 else 'RSS'} {run.memory_mb:5.0f} MB  [{run.statuses}]",
+                      flush=True)
     return runs
 
 
@@ -189,8 +238,9 @@ def profile(size: int, concurrency: int, folder: Path, top: int = 5) -> None:
     with Farm(size) as farm:
         urls = write_urls(farm, size, folder)
         stats_file = folder / "batch.prof"
+        # one process: cProfile sees only the process it runs in
         subprocess.run(batch_command(urls, folder / "out.jsonl", concurrency, sys.executable, "-m", "cProfile", "-o",
-                                     str(stats_file)), cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     str(stats_file), workers=1), cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stats = pstats.Stats(str(stats_file))
     total = stats.total_tt  # type: ignore[attr-defined]
     entries = stats.stats  # type: ignore[attr-defined]
@@ -249,7 +299,7 @@ def median_line(runs: list[Run]) -> str:
     return (f"{statistics.median(r.rate for r in runs):6.1f} sites/s end to end (median of {len(runs)}; "
             f"runs {', '.join(f'{r.rate:.1f}' for r in runs)}), batch {statistics.median(r.batch_rate for r in runs):.1f}/s, "
             f"{statistics.median(r.cpu / r.rows for r in runs) * 1000:.1f} ms CPU/site, "
-            f"peak RSS {statistics.median(r.peak_rss_mb for r in runs):.0f} MB")
+            f"peak {'PSS' if WORKERS > 1 else 'RSS'} {statistics.median(r.memory_mb for r in runs):.0f} MB")
 
 
 def main() -> None:
@@ -261,16 +311,21 @@ def main() -> None:
     parser.add_argument("--settle-rows", type=int, default=10_000, help="rows over which RSS must stay flat (default 10000)")
     parser.add_argument("--profile", type=int, default=1000, help="sites in the profiled batch (default 1000)")
     parser.add_argument("--no-profile", dest="profile", action="store_const", const=0, help="skip the profile")
+    parser.add_argument("--top", type=int, default=5, help="functions listed from the profile (default 5)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes per batch (analyzer batch --workers; default 1); the profile always uses 1")
     parser.add_argument("--concurrency", type=int, default=64, help="sites in flight (default 64, the CLI's default)")
     parser.add_argument("--dask-workers", type=int, default=0,
                         help="also run the first throughput size on a local Dask cluster of this many workers")
     args = parser.parse_args()
+    global WORKERS
+    WORKERS = args.workers
     # A shell starts background jobs with SIGINT ignored, and children inherit that; a handler
     # is reset to the default across exec, so the batch runs below can be stopped with Ctrl-C.
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-          f"concurrency {args.concurrency}; farm server in separate processes on loopback")
+          f"concurrency {args.concurrency}, {args.workers} batch process(es); farm server in separate processes on loopback")
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         folder = Path(tmp)
         runs: dict[int, list[Run]] = {}
@@ -286,15 +341,15 @@ def main() -> None:
         if args.memory:
             print("memory")
             if 1000 in runs:
-                print(f"    1000 input URLs: peak RSS {statistics.median(r.peak_rss_mb for r in runs[1000]):.0f} MB "
+                print(f"    1000 input URLs: peak {'PSS' if WORKERS > 1 else 'RSS'} {statistics.median(r.memory_mb for r in runs[1000]):.0f} MB "
                       f"(median of the throughput runs)")
             run = memory(args.memory, args.concurrency, args.settle_rows, folder)
             stop = "stopped by Ctrl-C once flat" if run.stopped_early else "ran to the end"
-            print(f"  {args.memory} input URLs: peak RSS {run.peak_rss_mb:.0f} MB after {run.rows} rows ({stop}), "
+            print(f"  {args.memory} input URLs: peak {'PSS' if WORKERS > 1 else 'RSS'} {run.memory_mb:.0f} MB after {run.rows} rows ({stop}), "
                   f"{run.rate:.1f} sites/s  [{run.statuses}]")
         if args.profile:
             print("profile")
-            profile(args.profile, args.concurrency, folder)
+            profile(args.profile, args.concurrency, folder, args.top)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from click.testing import CliRunner
 
@@ -27,6 +28,7 @@ from analyzer.batch import (
     run_batch,
 )
 from analyzer.batch_output import CSV_COLUMNS
+from analyzer.batch_workers import worker_of
 from analyzer.cli import cli
 from analyzer.errors import BatchError
 from analyzer.progress import BarProgress, LineProgress, summary_text
@@ -74,6 +76,33 @@ def test_rows_are_reports_one_per_input_url(serve_site: Callable[[str], str], lo
     assert summary.rows == 4 and summary.duplicates == 1
     assert summary.by_status == {"ok": 2, "error": 2}
     assert summary.by_error == {"no_services_page": 1, "invalid_url": 1}
+
+
+def test_workers_write_the_rows_of_one_process(serve_site: Callable[[str], str], local_settings: Settings,
+                                               tmp_path: Path) -> None:
+    sites = [serve_site(name) for name in ("northwind", "lexhub", "crumbs", "cardhub", "megamenu")]
+    lines = [*(f"{site}/\n" for site in sites), "ftp://nope.example\n", f"{sites[0]}\n", "# a comment\n"]
+    rows, summaries = {}, {}
+    for workers in (1, 2):
+        out = tmp_path / f"results-{workers}.jsonl"
+        summaries[workers] = run_batch(lines, BatchOptions(output=str(out), workers=workers), settings=local_settings)
+        rows[workers] = {row["url"]: row for row in rows_of(out)}
+    assert len(rows[2]) == len(sites) + 1 == summaries[2].rows
+    assert rows[2] == rows[1]
+    assert (summaries[2].by_status, summaries[2].duplicates) == (summaries[1].by_status, summaries[1].duplicates)
+
+
+def test_one_worker_per_host() -> None:
+    urls = [f"https://vendor-{n}.example/" for n in range(100)]
+    chosen = [worker_of(url, 2) for url in urls]
+    assert set(chosen) == {0, 1}  # hosts are spread over the workers
+    assert all(worker_of(url + "services?page=2", 2) == worker for url, worker in zip(urls, chosen, strict=True))
+    assert worker_of("not a url", 3) in (0, 1, 2)
+
+
+def test_workers_are_local_only() -> None:
+    with pytest.raises(ValueError, match="workers"):
+        BatchOptions(workers=2, dask_address="tcp://127.0.0.1:8786")
 
 
 def test_csv_flattens_reports_and_defuses_formulas(serve_site: Callable[[str], str], local_settings: Settings,
@@ -257,12 +286,16 @@ def slow_list(serve_site: Callable[[str], str], tmp_path: Path) -> Path:
     return urls
 
 
-def test_kill_9_then_resume_leaves_every_url_exactly_once(slow_list: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_kill_9_then_resume_leaves_every_url_exactly_once(slow_list: Path, tmp_path: Path, workers: str) -> None:
     out = tmp_path / "results.jsonl"
-    process = _start_cli(["-o", str(out)], slow_list)
+    process = _start_cli(["-o", str(out), "--workers", workers], slow_list)
     _wait_for_rows(out, 3, process)
+    children = psutil.Process(process.pid).children(recursive=True)
     process.kill()
     process.communicate()
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []  # workers stop once their parent is gone
     interrupted = rows_of(out)  # every line whole
     assert 3 <= len(interrupted) < SLOW_URLS
     resumed = subprocess.run([sys.executable, "-m", "analyzer", "batch", str(slow_list), "-o", str(out), "--resume",
@@ -273,9 +306,10 @@ def test_kill_9_then_resume_leaves_every_url_exactly_once(slow_list: Path, tmp_p
     assert sorted(urls) == sorted(line.strip() for line in slow_list.read_text(encoding="utf-8").splitlines())
 
 
-def test_ctrl_c_cancels_work_in_flight_and_leaves_whole_rows(slow_list: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_cancels_work_in_flight_and_leaves_whole_rows(slow_list: Path, tmp_path: Path, workers: str) -> None:
     out = tmp_path / "results.csv"
-    process = _start_cli(["-o", str(out), "--format", "csv"], slow_list)
+    process = _start_cli(["-o", str(out), "--format", "csv", "--workers", workers], slow_list)
     _wait_for_rows(out, 3, process)
     started = time.monotonic()
     process.send_signal(signal.SIGINT)

@@ -86,7 +86,7 @@ def test_extract_prints_clean_text_and_blocks() -> None:
     blocks = CliRunner().invoke(cli, ["extract", path, "--json"])
     rows = [json.loads(line) for line in blocks.output.splitlines()]
     assert any(row["text"].startswith("Medical Billing") for row in rows)
-    assert all({"kind", "text", "heading_path"} <= set(row) for row in rows)
+    assert all({"kind", "text", "heading_path", "section"} <= set(row) for row in rows)
 
 
 def test_extract_url(serve_site: Callable[[str], str]) -> None:

@@ -10,7 +10,7 @@ import pytest
 import analyzer
 from analyzer import Settings
 from analyzer import discover as discovery
-from analyzer.discover import Site, clean_url, discover, needs_javascript, page_links, rank_links, url_key
+from analyzer.discover import FoundPage, Site, clean_url, discover, needs_javascript, page_links, rank_links, url_key
 from analyzer.fetch import FetchedPage, Fetcher
 
 from .server import SITES, SiteServer
@@ -21,14 +21,14 @@ SETTINGS = Settings(allow_private=True, timeout=2.0, retry_backoff=0.01)
 def crawl(server: SiteServer, settings: Settings = SETTINGS, *, deadline_in: float | None = None) -> list[tuple[str, str]]:
     """Discover from the server's home page; (path, role) of each page chosen."""
 
-    async def main() -> list[tuple[FetchedPage, str]]:
+    async def main() -> list[FoundPage]:
         async with Fetcher(settings) as fetcher:
             home = await fetcher.fetch(server.url + "/")
             loop = asyncio.get_running_loop()
             deadline = None if deadline_in is None else loop.time() + deadline_in
             return await discover(home, fetcher, settings, deadline=deadline)
 
-    return [(page.final_url.removeprefix(server.url), role) for page, role in asyncio.run(main())]
+    return [(found.page.final_url.removeprefix(server.url), found.role) for found in asyncio.run(main())]
 
 
 def pages_requested(server: SiteServer) -> list[str]:

@@ -10,13 +10,14 @@ import tracemalloc
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import psutil
 import pytest
 
 from analyzer import Settings, errors
 from analyzer import fetch as fetch_module
 from analyzer.decode import decode_html, looks_binary
 from analyzer.fetch import FetchedPage, Fetcher, retry_after
-from analyzer.guard import is_public_address
+from analyzer.guard import GuardedBackend, is_public_address
 
 from .server import FRENCH, SITES, SiteServer
 
@@ -350,3 +351,51 @@ def test_crawl_delay_spaces_requests(tmp_path: Any) -> None:
     assert len(starts) == 3
     # a lower bound on spacing, which is what Crawl-delay promises; not a speed figure
     assert all(b - a >= 0.28 for a, b in itertools.pairwise(starts))
+
+
+# --- connections -------------------------------------------------------------------------
+
+def _client_connections(server_ports: set[int]) -> int:
+    """Open TCP connections from this process to the given local ports (the servers run here too)."""
+    return sum(1 for c in psutil.Process().net_connections(kind="tcp")
+               if c.raddr and c.raddr.port in server_ports and c.status == psutil.CONN_ESTABLISHED)
+
+
+def test_a_sites_requests_share_a_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[tuple[str, int]] = []
+    real_connect = GuardedBackend.connect_tcp
+
+    async def counted(self: GuardedBackend, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        opened.append((host, port))
+        return await real_connect(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(GuardedBackend, "connect_tcp", counted)
+    with SiteServer(NORTHWIND) as server:
+
+        async def job(fetcher: Fetcher) -> list[int]:
+            return [(await fetcher.fetch(server.url + path)).status for path in ("/", "/services.html", "/")]
+
+        assert run(FAST, job) == [200, 200, 200]
+        assert server.requests == ["/robots.txt", "/", "/services.html", "/"]
+    assert opened == [("127.0.0.1", int(server.url.rsplit(":", 1)[1]))]
+
+
+def test_idle_connections_of_finished_sites_are_closed() -> None:
+    settings = FAST.with_changes(concurrency=1)  # idle connections are kept for 2 sites (POOLS_PER_SLOT)
+    servers = [SiteServer(NORTHWIND).__enter__() for _ in range(4)]
+    try:
+        ports = {int(server.url.rsplit(":", 1)[1]) for server in servers}
+
+        async def job(fetcher: Fetcher) -> list[int]:
+            counts = []
+            for server in servers:
+                await fetcher.fetch(server.url + "/")
+                await asyncio.sleep(0.05)  # let the server side settle
+                counts.append(_client_connections(ports))
+            return counts
+
+        counts = run(settings, job)
+    finally:
+        for server in servers:
+            server.__exit__()
+    assert counts == [1, 2, 2, 2]  # kept alive for a next request, but for the 2 latest sites only
