@@ -26,7 +26,7 @@ import json
 import logging
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,7 +37,6 @@ from typing import Any
 import joblib
 import numpy as np
 import sklearn
-from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -61,13 +60,14 @@ TOKEN_PATTERN = r"(?u)\b\w[\w&/+-]*\b"
 # Hashed features keep the model file small and its loading fast (no vocabulary to unpickle);
 # 2**18 buckets per feature family left cross-validated macro-F1 within 0.005 of an exact vocabulary.
 HASH_BUCKETS = 2**18
-# How much the heading a block sits under counts beside its text (build_block_pipeline says why).
-SECTION_WEIGHT = 0.3
+# Between a block's text and its section heading in the one string the block pipeline reads:
+# the ASCII unit separator, which no extracted text contains.
+SECTION_MARK = "\x1f"
 BLOCK_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.40, 0.951, 0.05))
 VENDOR_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.801, 0.05))
 
 
-def _tfidf(analyzer: str, ngram_range: tuple[int, int]) -> Pipeline:
+def _tfidf(analyzer: str | Callable[[str], list[str]], ngram_range: tuple[int, int] = (1, 1)) -> Pipeline:
     hashing = HashingVectorizer(
         analyzer=analyzer,
         ngram_range=ngram_range,
@@ -80,27 +80,31 @@ def _tfidf(analyzer: str, ngram_range: tuple[int, int]) -> Pipeline:
 
 
 def build_block_pipeline() -> Pipeline:
-    """Untrained block classifier over rows of (text, section): word 1-2-grams of each, one logistic regression.
+    """Untrained block classifier: word 1-2-grams of a block's text and the words of its section.
 
-    Grouped CV on the corpus chose these: character 3-5-grams added 0.01 block macro-F1 but
-    took the time to classify a page from about 3 ms to 6 ms and training five times as long;
-    the section heading weighed at 0.3 of the text added 0.02 (at 1.0 it drowned the text
-    and cost 0.02).
+    Grouped CV on the corpus chose these: the section's words, kept apart from the text's,
+    added 0.02-0.03 block macro-F1 (a bare "Implementation" means what its section means);
+    character 3-5-grams added 0.01 but took the time to classify a page from about 3 ms to
+    6 ms and training five times as long.
     """
-    features = ColumnTransformer(
-        [("text", _tfidf("word", (1, 2)), 0), ("section", _tfidf("word", (1, 1)), 1)],
-        transformer_weights={"text": 1.0, "section": SECTION_WEIGHT},
-    )
     classifier = LogisticRegression(C=3.0, max_iter=3000, class_weight="balanced", random_state=RANDOM_STATE)
-    return Pipeline([("features", features), ("classifier", classifier)])
+    return Pipeline([("features", _tfidf(block_terms)), ("classifier", classifier)])
 
 
-def block_rows(texts: Sequence[str], sections: Sequence[str] | None = None) -> np.ndarray:
-    """The block pipeline's input: one row of (text, section heading) per block."""
-    rows = np.empty((len(texts), 2), dtype=object)
-    rows[:, 0] = list(texts)
-    rows[:, 1] = list(sections) if sections is not None else ""
-    return rows
+def block_documents(texts: Sequence[str], sections: Sequence[str] | None = None) -> np.ndarray:
+    """The block pipeline's input: each block's text, then SECTION_MARK and the heading it sits under."""
+    sections = sections if sections is not None else [""] * len(texts)
+    return np.array([f"{text}{SECTION_MARK}{section}" for text, section in zip(texts, sections, strict=True)], dtype=object)
+
+
+_text_terms = HashingVectorizer(ngram_range=(1, 2), token_pattern=TOKEN_PATTERN).build_analyzer()
+_section_words = HashingVectorizer(token_pattern=TOKEN_PATTERN).build_analyzer()
+
+
+def block_terms(document: str) -> list[str]:
+    """The terms of one block: its text's word 1-2-grams, and its section's words marked apart."""
+    text, _, section = document.partition(SECTION_MARK)
+    return [*_text_terms(text), *(f"section:{word}" for word in _section_words(section))]
 
 
 def build_page_pipeline() -> Pipeline:
@@ -148,7 +152,7 @@ def cross_validate(corpus: Corpus, *, folds: int = CV_FOLDS) -> dict[str, Any]:
 
     Returns the scores and the two thresholds that maximise them on the held-out folds.
     """
-    rows = block_rows(corpus.texts, corpus.sections)
+    rows = block_documents(corpus.texts, corpus.sections)
     block_probabilities = np.zeros((len(corpus.texts), len(CLASSES)))
     page_fold = {}
     splitter = GroupKFold(n_splits=folds)
@@ -277,12 +281,8 @@ def _drop_process_state(estimator: Any) -> None:
     differs in every process and would make two trainings' files differ.
     """
     vars(estimator).pop("_stop_words_id", None)
-    parts = [step for _, step in getattr(estimator, "steps", [])]
-    for name in ("transformers", "transformers_"):
-        parts += [transformer for _, transformer, _ in getattr(estimator, name, [])]
-    for part in parts:
-        if not isinstance(part, str):  # ColumnTransformer lists "drop"/"passthrough" by name
-            _drop_process_state(part)
+    for _, step in getattr(estimator, "steps", []):
+        _drop_process_state(step)
 
 
 def train(corpus_dir: str | Path, model_dir: str | Path, *, folds: int = CV_FOLDS) -> dict[str, Any]:
@@ -301,7 +301,7 @@ def train(corpus_dir: str | Path, model_dir: str | Path, *, folds: int = CV_FOLD
     with threadpool_limits(limits=1):
         cv = cross_validate(corpus, folds=folds)
         artifact = {
-            "block_pipeline": build_block_pipeline().fit(block_rows(corpus.texts, corpus.sections), corpus.labels),
+            "block_pipeline": build_block_pipeline().fit(block_documents(corpus.texts, corpus.sections), corpus.labels),
             "page_pipeline": build_page_pipeline().fit(corpus.page_texts, corpus.page_is_vendor),
             "block_threshold": cv["block_threshold"],
             "vendor_threshold": cv["vendor_threshold"],
@@ -328,7 +328,7 @@ class BlockModel:
         if not texts:
             return np.zeros((0, len(CLASSES)))
         with _trusted_input():
-            return _ordered(self.block_pipeline, block_rows(texts, sections))
+            return _ordered(self.block_pipeline, block_documents(texts, sections))
 
     def vendor_probability(self, texts: Sequence[str]) -> float:
         """How likely the page made of these blocks is a vendor offering outsourced work."""
@@ -411,9 +411,9 @@ def _sha256(path: Path) -> str:
 
 def _describe(pipeline: Pipeline) -> dict[str, str]:
     params = pipeline.get_params(deep=True)
-    keep = ("ngram_range", "analyzer", "n_features", "sublinear_tf", "C", "class_weight", "transformer_weights")
+    keep = ("ngram_range", "analyzer", "n_features", "sublinear_tf", "C", "class_weight")
     return {
-        name: repr(value)
+        name: f"{value.__module__}.{value.__qualname__}" if callable(value) else repr(value)
         for name, value in sorted(params.items())
         if "__" in name and name.rsplit("__", 1)[1] in keep
     }
