@@ -343,7 +343,8 @@ def _trusted_input() -> AbstractContextManager[None]:
 
     The checks cost about as much as the prediction itself on one page's blocks.
     """
-    return sklearn.config_context(skip_parameter_validation=True, assume_finite=True)
+    context: AbstractContextManager[None] = sklearn.config_context(skip_parameter_validation=True, assume_finite=True)
+    return context
 
 
 def default_model_dir() -> Path:
