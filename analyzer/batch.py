@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .batch_output import FORMATS, open_output
 from .config import Settings
 from .errors import InvalidURL
-from .fetch import normalize_input_url
+from .fetch import DEFAULT_PORTS, normalize_input_url
 from .scanner import ascan_many
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_PARTITION_SIZE = 256
 # Lines read ahead of the scans; the reader thread waits when this many are queued.
 INPUT_BUFFER = 256
-DEFAULT_PORTS = {"http": 80, "https": 443}
 _TRAILING_COMMENT = re.compile(r"\s+#.*$")
 
 Row = dict[str, Any]

@@ -28,7 +28,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from . import errors
 from .config import Settings
 from .extract import ParsedPage, parse_page
-from .fetch import FetchedPage, Fetcher
+from .fetch import DEFAULT_PORTS, FetchedPage, Fetcher
 
 logger = logging.getLogger(__name__)
 
@@ -710,4 +710,4 @@ def _bare_host(host: str) -> str:
 
 
 def _port(scheme: str, port: int | None) -> int | None:
-    return port if port not in (None, {"http": 80, "https": 443}.get(scheme)) else None
+    return port if port not in (None, DEFAULT_PORTS.get(scheme)) else None

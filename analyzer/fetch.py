@@ -38,6 +38,7 @@ from .guard import GuardedBackend, GuardedTransport
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 RETRY_CODES = frozenset({429, 502, 503, 504})
 # Only the encodings this module can inflate under the size cap are offered to servers.
