@@ -229,7 +229,7 @@ def train_command(corpus_dir: str, model_dir: str, folds: int) -> None:
     click.echo(f"cross-validated, {cv['folds']} folds grouped by page:")
     click.echo(f"  blocks   macro-F1 {cv['blocks']['macro_f1']:.3f}  " + _scores(cv["blocks"]["f1"]))
     click.echo(f"  offered  macro-F1 {cv['pages']['macro_f1']:.3f}  " + _scores(cv["pages"]["f1"])
-               + f"  (block threshold {cv['block_threshold']})")
+               + f"  (block threshold {cv['block_threshold']}, page-context weight {cv['context_weight']})")
     click.echo(f"  vendor   accuracy {cv['vendor_accuracy']:.3f}  (page threshold {cv['vendor_threshold']})")
     click.echo(f"wrote {Path(model_dir) / manifest['file']}  sha256 {manifest['sha256']}")
 

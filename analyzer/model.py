@@ -10,9 +10,14 @@ Two Pipelines are trained and saved together:
   blocks that read like offerings one at a time ("Payroll and benefits management" is a
   SaaS feature there); the page pipeline is what keeps them out of the mix.
 
-Both thresholds (the block probability that makes a block an offering, and the page
-probability that makes a page a vendor's) are chosen by grouped cross-validation on the
-corpus at training time and stored in the model file. The file is saved with joblib next
+A block is then read in its page's context: its label probabilities are reweighted towards
+the labels the page's other blocks lean to (``in_page_context``). A bare "Reporting &
+analysis" on a medical billing page is part of the billing service, and "Code audits" on a
+software house's page is IT work, though each alone reads as research.
+
+The context weight and both thresholds (the block probability that makes a block an
+offering, and the page probability that makes a page a vendor's) are chosen together by
+grouped cross-validation on the corpus at training time and stored in the model file. The file is saved with joblib next
 to a manifest (scikit-learn version, sha256 of the file, training date, corpus size,
 cross-validated scores); loading checks the hash before unpickling, because a joblib file
 executes code when loaded.
@@ -65,6 +70,7 @@ HASH_BUCKETS = 2**18
 SECTION_MARK = "\x1f"
 BLOCK_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.40, 0.951, 0.05))
 VENDOR_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.801, 0.05))
+CONTEXT_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 
 def _tfidf(analyzer: str | Callable[[str], list[str]], ngram_range: tuple[int, int] = (1, 1)) -> Pipeline:
@@ -184,24 +190,28 @@ def cross_validate(corpus: Corpus, *, folds: int = CV_FOLDS) -> dict[str, Any]:
         "vendor_accuracy": page_scores["vendor_accuracy"],
         "block_threshold": page_scores["block_threshold"],
         "vendor_threshold": page_scores["vendor_threshold"],
+        "context_weight": page_scores["context_weight"],
     }
 
 
 def _best_thresholds(corpus: Corpus, block_probabilities: np.ndarray, vendor_probabilities: np.ndarray) -> dict[str, Any]:
-    """The pair of thresholds that maximises offered macro-F1 plus vendor accuracy over corpus pages.
+    """The context weight and thresholds that maximise offered macro-F1 plus vendor accuracy over corpus pages.
 
-    The two are chosen together because they decide together: a page is a vendor's only when
-    the page pipeline passes it and at least one of its blocks clears the block threshold.
+    The three are chosen together because they decide together: a page is a vendor's only when
+    the page pipeline passes it and at least one of its blocks, read in context, clears the
+    block threshold.
     """
     page_of_block = _page_index(corpus)
     best: tuple[float, dict[str, Any]] | None = None
-    for vendor_threshold in VENDOR_THRESHOLDS:
-        passed = vendor_probabilities >= vendor_threshold
-        for block_threshold in BLOCK_THRESHOLDS:
-            scores = _page_scores(corpus, page_of_block, block_probabilities, passed, block_threshold)
-            objective = scores["macro_f1"] + scores["vendor_accuracy"]
-            if best is None or objective > best[0]:
-                best = (objective, {**scores, "vendor_threshold": vendor_threshold})
+    for context_weight in CONTEXT_WEIGHTS:
+        in_context = in_page_context(block_probabilities, context_weight, page_of_block)
+        for vendor_threshold in VENDOR_THRESHOLDS:
+            passed = vendor_probabilities >= vendor_threshold
+            for block_threshold in BLOCK_THRESHOLDS:
+                scores = _page_scores(corpus, page_of_block, in_context, passed, block_threshold)
+                objective = scores["macro_f1"] + scores["vendor_accuracy"]
+                if best is None or objective > best[0]:
+                    best = (objective, {**scores, "vendor_threshold": vendor_threshold, "context_weight": context_weight})
     assert best is not None
     return best[1]
 
@@ -229,6 +239,31 @@ def _page_scores(
         "f1": f1,
         "vendor_accuracy": round(float(np.mean(any_offered == corpus.page_is_vendor)), 4),
     }
+
+
+def in_page_context(probabilities: np.ndarray, weight: float, page_of_block: np.ndarray | None = None) -> np.ndarray:
+    """Block probabilities reweighted towards the labels their page leans to.
+
+    A page leans to each label by the sum of its blocks' probabilities of that label. Each
+    block's label probabilities are multiplied by the page's lean raised to ``weight`` and
+    rescaled to their old total, so the chance that the block is an offering at all is kept
+    and only which label it is moves. ``weight`` 0 leaves the probabilities as they are.
+    ``page_of_block`` numbers each block's page; without it all blocks are one page.
+    """
+    if weight == 0 or not len(probabilities):
+        return probabilities
+    page_of_block = page_of_block if page_of_block is not None else np.zeros(len(probabilities), dtype=np.intp)
+    columns = [CLASSES.index(label) for label in LABELS]
+    offering = probabilities[:, columns]
+    lean = np.zeros((int(page_of_block.max()) + 1, len(columns)))
+    np.add.at(lean, page_of_block, offering)
+    lean /= np.maximum(lean.sum(axis=1, keepdims=True), np.finfo(float).tiny)
+    reweighted = offering * lean[page_of_block] ** weight
+    totals = reweighted.sum(axis=1, keepdims=True)
+    reweighted *= np.divide(offering.sum(axis=1, keepdims=True), totals, out=np.zeros_like(totals), where=totals > 0)
+    result = probabilities.copy()
+    result[:, columns] = reweighted
+    return result
 
 
 def decide_labels(probabilities: np.ndarray, threshold: float) -> list[str]:
@@ -267,6 +302,7 @@ def save_model(artifact: dict[str, Any], directory: str | Path, *, corpus_blocks
         },
         "block_threshold": artifact["block_threshold"],
         "vendor_threshold": artifact["vendor_threshold"],
+        "context_weight": artifact["context_weight"],
         "pipelines": {name: _describe(artifact[name]) for name in ("block_pipeline", "page_pipeline")},
         "cross_validation": cv,
     }
@@ -305,6 +341,7 @@ def train(corpus_dir: str | Path, model_dir: str | Path, *, folds: int = CV_FOLD
             "page_pipeline": build_page_pipeline().fit(corpus.page_texts, corpus.page_is_vendor),
             "block_threshold": cv["block_threshold"],
             "vendor_threshold": cv["vendor_threshold"],
+            "context_weight": cv["context_weight"],
         }
     save_model(artifact, model_dir, corpus_blocks=blocks, cv=cv)
     _load_model.cache_clear()
@@ -314,12 +351,13 @@ def train(corpus_dir: str | Path, model_dir: str | Path, *, folds: int = CV_FOLD
 
 @dataclass(frozen=True)
 class BlockModel:
-    """A loaded, verified model: block probabilities, the vendor gate, and their thresholds."""
+    """A loaded, verified model: block probabilities, the vendor gate, the page-context weight and the thresholds."""
 
     block_pipeline: Pipeline
     page_pipeline: Pipeline
     block_threshold: float
     vendor_threshold: float
+    context_weight: float
     info: ModelInfo
     manifest: dict[str, Any]
 
@@ -329,6 +367,10 @@ class BlockModel:
             return np.zeros((0, len(CLASSES)))
         with _trusted_input():
             return _ordered(self.block_pipeline, block_documents(texts, sections))
+
+    def page_probabilities(self, texts: Sequence[str], sections: Sequence[str] | None = None) -> np.ndarray:
+        """Probabilities of one page's blocks read in the page's context (``in_page_context``)."""
+        return in_page_context(self.predict_proba(texts, sections), self.context_weight)
 
     def vendor_probability(self, texts: Sequence[str]) -> float:
         """How likely the page made of these blocks is a vendor offering outsourced work."""
@@ -397,6 +439,7 @@ def _load_model(directory: str) -> BlockModel:
         artifact["page_pipeline"],
         float(artifact["block_threshold"]),
         float(artifact["vendor_threshold"]),
+        float(artifact.get("context_weight", 0.0)),
         ModelInfo(manifest.get("name", MODEL_NAME), digest),
         manifest,
     )

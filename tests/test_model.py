@@ -12,7 +12,10 @@ import pytest
 
 from analyzer.corpus import read_corpus
 from analyzer.errors import CorpusError, ModelError
-from analyzer.model import MANIFEST_FILE, MODEL_FILE, default_model_dir, load_model, train
+import numpy as np
+
+from analyzer.model import CONTEXT_WEIGHTS, MANIFEST_FILE, MODEL_FILE, default_model_dir, in_page_context, load_model, train
+from analyzer.taxonomy import CLASSES, NONE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +56,10 @@ def test_training_in_process_gives_the_same_model(small_corpus: Path, tmp_path: 
     texts = ["Medical billing and coding for clinics.", "We build mobile apps.", "Opening hours: 9 to 5."]
     assert (first.predict_proba(texts) == second.predict_proba(texts)).all()
     assert first.vendor_probability(texts) == second.vendor_probability(texts)
-    assert (first.block_threshold, first.vendor_threshold) == (second.block_threshold, second.vendor_threshold)
+    assert (first.block_threshold, first.vendor_threshold, first.context_weight) == (
+        second.block_threshold, second.vendor_threshold, second.context_weight
+    )
+    assert first.context_weight in CONTEXT_WEIGHTS
 
 
 def test_altered_model_file_is_refused(small_corpus: Path, tmp_path: Path) -> None:
@@ -106,3 +112,27 @@ def test_the_section_a_block_sits_under_changes_its_reading() -> None:
     with_sections = model.predict_proba(texts, sections)
     assert not (with_sections[0] == with_sections[1]).all()
     assert (model.predict_proba(texts) == model.predict_proba(texts, ["", ""])).all()
+
+
+def _row(**probabilities: float) -> list[float]:
+    return [probabilities.get(label, 0.0) for label in CLASSES]
+
+
+def test_page_context_moves_a_weak_block_towards_the_page_lean() -> None:
+    """Three clear BPO offerings and one block that alone reads slightly more KPO than BPO."""
+    page = np.array([_row(BPO=0.9, none=0.1)] * 3 + [_row(KPO=0.4, BPO=0.3, none=0.3)])
+    in_context = in_page_context(page, 1.0)
+    assert CLASSES[page[3].argmax()] == "KPO"
+    assert CLASSES[in_context[3].argmax()] == "BPO"
+    none = CLASSES.index(NONE)
+    assert (in_context[:, none] == page[:, none]).all()
+    assert np.allclose(in_context.sum(axis=1), 1.0)
+
+
+def test_page_context_weight_zero_and_other_pages_leave_blocks_alone() -> None:
+    blocks = np.array([_row(BPO=0.9, none=0.1), _row(KPO=0.4, BPO=0.3, none=0.3), _row(KPO=0.4, BPO=0.3, none=0.3)])
+    assert in_page_context(blocks, 0.0) is blocks
+    # The last block is alone on its own page: its only lean is its own, which keeps KPO first.
+    separate = in_page_context(blocks, 1.0, np.array([0, 0, 1]))
+    assert CLASSES[separate[1].argmax()] == "BPO"
+    assert CLASSES[separate[2].argmax()] == "KPO"
