@@ -368,9 +368,18 @@ class BlockModel:
         with _trusted_input():
             return _ordered(self.block_pipeline, block_documents(texts, sections))
 
-    def page_probabilities(self, texts: Sequence[str], sections: Sequence[str] | None = None) -> np.ndarray:
-        """Probabilities of one page's blocks read in the page's context (``in_page_context``)."""
-        return in_page_context(self.predict_proba(texts, sections), self.context_weight)
+    def page_probabilities(
+        self, texts: Sequence[str], sections: Sequence[str] | None = None, pages: Sequence[str | None] | None = None
+    ) -> np.ndarray:
+        """Probabilities of blocks read in their page's context (``in_page_context``).
+
+        ``pages`` names each block's page (its URL); without it the blocks are one page.
+        """
+        page_of_block = None
+        if pages is not None:
+            numbers: dict[str | None, int] = {}
+            page_of_block = np.array([numbers.setdefault(page, len(numbers)) for page in pages], dtype=np.intp)
+        return in_page_context(self.predict_proba(texts, sections), self.context_weight, page_of_block)
 
     def vendor_probability(self, texts: Sequence[str]) -> float:
         """How likely the page made of these blocks is a vendor offering outsourced work."""

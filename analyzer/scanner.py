@@ -70,10 +70,10 @@ def classify_pages(
 
 
 def predict_blocks(blocks: Sequence[Block], model: BlockModel) -> list[BlockPrediction]:
-    """Label each block, read in the context of all the given blocks (one page, or the pages of
-    one site); when the page model does not read them as a vendor's, every block is none."""
+    """Label each block, read in the context of its page; when the page model does not read the
+    blocks together as a vendor's, every block is none."""
     texts = [block.text for block in blocks]
-    probabilities = model.page_probabilities(texts, [block.section for block in blocks])
+    probabilities = model.page_probabilities(texts, [block.section for block in blocks], [block.url for block in blocks])
     labels = decide_labels(probabilities, model.block_threshold)
     if model.vendor_probability(texts) < model.vendor_threshold:
         labels = [NONE] * len(labels)

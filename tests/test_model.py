@@ -136,3 +136,12 @@ def test_page_context_weight_zero_and_other_pages_leave_blocks_alone() -> None:
     separate = in_page_context(blocks, 1.0, np.array([0, 0, 1]))
     assert CLASSES[separate[1].argmax()] == "BPO"
     assert CLASSES[separate[2].argmax()] == "KPO"
+
+
+def test_blocks_of_different_pages_are_read_in_their_own_page_context() -> None:
+    model = load_model()
+    texts = ["Medical billing and coding", "Claims processing", "Reporting and analysis"]
+    together = model.page_probabilities(texts, pages=["https://a.example/billing"] * 2 + ["https://a.example/reports"])
+    alone = model.page_probabilities(texts[2:])
+    assert np.allclose(together[2], alone[0])
+    assert np.allclose(together[:2], model.page_probabilities(texts[:2]))
