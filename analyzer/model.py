@@ -73,11 +73,14 @@ VENDOR_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.801, 0.05))
 CONTEXT_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 
-def _tfidf(analyzer: str | Callable[[str], list[str]], ngram_range: tuple[int, int] = (1, 1)) -> Pipeline:
+def _tfidf(
+    analyzer: str | Callable[[str], list[str]], ngram_range: tuple[int, int] = (1, 1), stop_words: str | None = None
+) -> Pipeline:
     hashing = HashingVectorizer(
         analyzer=analyzer,
         ngram_range=ngram_range,
         token_pattern=TOKEN_PATTERN if analyzer == "word" else None,
+        stop_words=stop_words,
         alternate_sign=False,
         norm=None,
         n_features=HASH_BUCKETS,
@@ -114,9 +117,17 @@ def block_terms(document: str) -> list[str]:
 
 
 def build_page_pipeline() -> Pipeline:
-    """Untrained page classifier: is this page, read whole, a vendor offering outsourced work?"""
+    """Untrained page classifier: is this page, read whole, a vendor offering outsourced work?
+
+    It reads content words only (English stop words dropped before the 1-2-grams). With them,
+    the gate learnt the corpus writers' style: explainer prose ("this is", "if you") against
+    list-like vendor copy, and it turned away real vendors that explain their work at length.
+    Without them, grouped CV on the corpus fell a little (vendor-gate AUC 0.991 to 0.984), while
+    on both measuring sets of real pages the gate's AUC rose (eval 0.936 to 0.970, WCXB 0.916
+    to 0.957); the real pages decided, as the issue allows.
+    """
     classifier = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced", random_state=RANDOM_STATE)
-    return Pipeline([("features", _tfidf("word", (1, 2))), ("classifier", classifier)])
+    return Pipeline([("features", _tfidf("word", (1, 2), stop_words="english")), ("classifier", classifier)])
 
 
 @dataclass(frozen=True)
@@ -464,7 +475,7 @@ def _sha256(path: Path) -> str:
 
 def _describe(pipeline: Pipeline) -> dict[str, str]:
     params = pipeline.get_params(deep=True)
-    keep = ("ngram_range", "analyzer", "n_features", "sublinear_tf", "C", "class_weight")
+    keep = ("ngram_range", "analyzer", "n_features", "stop_words", "sublinear_tf", "C", "class_weight")
     return {
         name: f"{value.__module__}.{value.__qualname__}" if callable(value) else repr(value)
         for name, value in sorted(params.items())
