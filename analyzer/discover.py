@@ -68,10 +68,12 @@ HUB_ITEM_WEIGHT = 4.0   # a link in a services page's content (its cards' "Learn
 # from that group by this much, so a vendor with two lines of business is read on both.
 DIVERSITY_PENALTY = 1.0
 # Stop once the services pages fetched hold this many distinct offering blocks beyond those
-# of the home page. About two dozen blocks is a full services hub, or three or four
-# single-service pages; past that, more pages of the same site repeat what the mix already
-# says, so the crawl saves the vendor's server (and the scan's time) the rest.
-ENOUGH_BLOCKS = 24
+# of the home page: a full services hub and then some, or one page for each of three lines of
+# business (a vendor selling call-center, research and software work often gives each line its
+# own page of a dozen blocks). Past that, more pages of the same site repeat what the mix
+# already says, so the crawl saves the vendor's server (and the scan's time) the rest. At 24,
+# the crawl stopped after the first line of business of such vendors and missed the others.
+ENOUGH_BLOCKS = 40
 MAX_LINKS_PER_PAGE = 2000
 # A site's pages share their menus and footers, so the same link targets come back page after
 # page: the cleaned URL and key of the last URL_CACHE_SIZE targets are kept (a few hundred
