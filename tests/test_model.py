@@ -145,3 +145,11 @@ def test_blocks_of_different_pages_are_read_in_their_own_page_context() -> None:
     alone = model.page_probabilities(texts[2:])
     assert np.allclose(together[2], alone[0])
     assert np.allclose(together[:2], model.page_probabilities(texts[:2]))
+
+
+def test_the_page_gate_reads_content_words_not_prose_style() -> None:
+    model = load_model()
+    plain = ["Patent drafting and filing for inventors"]
+    wordy = ["This is how we do the patent drafting and the filing, if you are one of the inventors"]
+    assert model.vendor_probability(plain) == model.vendor_probability(wordy)
+    assert model.vendor_probability(plain) != model.vendor_probability(["Patent drafting software for inventors"])
