@@ -24,6 +24,8 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
+from .markdown_input import is_markdown, markdown_to_html
+
 logger = logging.getLogger(__name__)
 
 # Never content, whatever their class: skipped with everything inside them.
@@ -49,14 +51,9 @@ INLINE_TAGS = frozenset({
     "font", "i", "ins", "kbd", "label", "mark", "nobr", "q", "s", "samp", "small",
     "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var",
 })
-MAIN_TAGS = frozenset({"main"})
-# Judged by their tag alone: chrome unless they carry the title, or the content landmark.
-JUDGED_TAGS = frozenset({"header", "form", "main"})
 # A <header> inside one of these heads that section, not the page.
-SECTIONING_TAGS = frozenset({"article", "section", "main"})
+SECTIONING_TAGS = frozenset({"article", "section"})  # and <main>
 SWALLOWING_TAGS = frozenset({"noscript", "iframe"})  # see _drop_noscript
-# Furniture by tag, whatever their class: a page's <header> (not a section's), a <form>.
-NAMED_TAGS = frozenset({"header", "form"})
 EMPHASIS_TAGS = frozenset({"b", "strong"})
 # Elements without content: a line break or a word gap at most.
 VOID_TAGS = frozenset({"br", "hr", "img", "wbr", "source", "track", "area", "col", "param"})
@@ -68,22 +65,33 @@ _BOX_END = "\x00"
 # that also name what vendors sell ("social" media, "search" marketing) are left out:
 # a card named for its service must not go.
 _CHROME_WORDS = (
-    r"cookies?|consent|gdpr|newsletter|subscribe|popup|pop-up|modal|breadcrumbs?|share|"
-    r"sharing|skip-link|skiplink|sr-only|screen-reader-text|visually-hidden|visuallyhidden|"
-    r"offcanvas|off-canvas|sidebar|footer|navbar|nav|navigation|menu|megamenu|mega-menu|"
-    r"submenu|sub-menu|topbar|top-bar|pagination|related|promo|announcement|login|signin|sign-in"
+    "cookie", "cookies", "consent", "gdpr", "newsletter", "subscribe", "popup", "pop-up", "modal",
+    "breadcrumb", "breadcrumbs", "share", "sharing", "skip-link", "skiplink", "sr-only",
+    "screen-reader-text", "visually-hidden", "visuallyhidden", "offcanvas", "off-canvas", "sidebar",
+    "footer", "navbar", "nav", "navigation", "menu", "megamenu", "mega-menu", "submenu", "sub-menu",
+    "topbar", "top-bar", "pagination", "related", "promo", "announcement", "login", "signin", "sign-in",
 )
 # A page header by class or id only as a whole name: "card-header" or "module_header"
 # title a card, not the page.
-_HEADER_NAMES = r"(?<!\S)(?:header|site-header|masthead)(?!\S)"
-_CHROME_CLASS = re.compile(rf"(?<![a-z0-9])(?:{_CHROME_WORDS})(?![a-z0-9])")
+_HEADER_NAMES = ("header", "site-header", "masthead")
+_BUTTON_WORDS = ("btn", "button", "cta")
+
+
+def _words_pattern(words: Sequence[str]) -> str:
+    return "|".join(map(re.escape, words))
+
+
+_CHROME_CLASS = re.compile(rf"(?<![a-z0-9])(?:{_words_pattern(_CHROME_WORDS)})(?![a-z0-9])")
 # Both in one alternation behind one lookbehind: "A|B" of two patterns searches about
-# twice as slowly, and this search runs for most elements.
-_BLOCK_CHROME_CLASS = re.compile(rf"(?<![a-z0-9])(?:{_CHROME_WORDS}|{_HEADER_NAMES})(?![a-z0-9])")
+# twice as slowly.
+_BLOCK_CHROME_CLASS = re.compile(
+    rf"(?<![a-z0-9])(?:{_words_pattern(_CHROME_WORDS)}|(?<!\S)(?:{_words_pattern(_HEADER_NAMES)})(?!\S))(?![a-z0-9])"
+)
 # Class words of buttons: a short link styled as one is a call to action, not content.
-_BUTTON_CLASS = re.compile(r"(?<![a-z0-9])(?:btn|button|cta)(?![a-z0-9])")
+_BUTTON_CLASS = re.compile(rf"(?<![a-z0-9])(?:{_words_pattern(_BUTTON_WORDS)})(?![a-z0-9])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _BOX_END_BEFORE_PUNCT = re.compile(r"\x00+(?=[\s.,;:!?)\]}'\"’”%]|$)")
+_PUNCT_AFTER_BOX_END = re.compile(r"\x00[.,;:!?)\]}'\"’”%]")
 
 # A container whose text is at least this share link text, over at least MENU_MIN_LINKS
 # links averaging at most MENU_MAX_LINK_CHARS characters, is a menu: menus are lists of
@@ -159,7 +167,11 @@ class ParsedPage:
 
 
 def parse_page(html: str | bytes, *, url: str | None = None) -> ParsedPage:
-    """Parse a page once: its offering blocks (each carrying ``url``), title and tree; never raises."""
+    """Parse a page once: its offering blocks (each carrying ``url``), title and tree; never raises.
+
+    A Markdown document is read as the HTML page it publishes (``markdown_input``).
+    """
+    html = _as_html(html)
     tree = _parse(html)
     parts = _safe_parts(tree, html, url)
     return ParsedPage([Block(text, kind, heading, path, url) for text, kind, heading, path in parts], _title(tree), tree)
@@ -172,12 +184,17 @@ def extract_blocks(html: str | bytes, *, url: str | None = None) -> list[Block]:
 
 def extract_text(html: str | bytes) -> str:
     """The cleaned text of a page, block by block: what the model reads."""
+    html = _as_html(html)
     return "\n\n".join(part[0] for part in _safe_parts(_parse(html), html, None))
 
 
 def page_title(html: str | bytes) -> str:
     """The page's <title>, whitespace collapsed; "" when it has none."""
-    return _title(_parse(html))
+    return _title(_parse(_as_html(html)))
+
+
+def _as_html(document: str | bytes) -> str | bytes:
+    return markdown_to_html(document) if is_markdown(document) else document
 
 
 def _title(tree: HTMLParser | None) -> str:
@@ -292,15 +309,50 @@ class _Swallowed(Exception):
     """A <noscript> holds the rest of the page as text (see _drop_noscript)."""
 
 
-# A walked element, as a plain list (one is made per element and the walk must stay fast):
-# its children iterator, tag and attributes; the walker's counts when it was entered
-# (items, chars, link_chars, links, h1s); where its text starts in the current line; the
-# enclosing <li>; and a flag: for an inline element, whether a bold element opens its
-# line (LEADS); for a block, whether it looked like furniture on entry (FURNITURE).
-_Frame = list[Any]
-CHILDREN, TAG, ATTRS, ITEMS, CHARS, LINK_CHARS, LINKS, H1S, LINE_START, SAVED_LIST, FLAG = range(11)
+# A walked element, as a tuple (one is made per element and the walk must stay fast): its
+# children iterator, kind (see _KINDS) and attributes; the walker's counts when it was
+# entered (items, chars, link_chars, links, h1s); where its text starts in the current
+# line; the enclosing <li>; and a flag: for an inline element, whether a bold element opens
+# its line (LEADS); for a block, whether it looked like furniture on entry (FURNITURE).
+_Frame = tuple[Any, ...]
+CHILDREN, KIND, ATTRS, ITEMS, CHARS, LINK_CHARS, LINKS, H1S, LINE_START, SAVED_LIST, FLAG = range(11)
 LEADS = FURNITURE = FLAG
 _NO_ATTRIBUTES: dict[str, str | None] = {}
+
+# What the walk does with a node, by kind: skipped with what it holds (DROPPED; SWALLOWING
+# is checked for a swallowed page first), void (RULE, BREAK, VOID), inline (INLINE, LINK,
+# EMPHASIS), or a block. Of the blocks, MAIN (the content landmark), PAGE_HEADER and FORM
+# (furniture by tag, whatever their class: a page's <header>, not a section's, and a
+# <form>) are judged by their tag alone, chrome unless they carry the title; MAIN and
+# SECTION open a section. HEADING + level is an <h1> to <h6>. The walk reads lexbor's
+# numeric tag id, which costs about half of reading the tag name (a new string each
+# time), and one lookup in _KINDS replaces the tests of the name against each set above.
+(TEXT, DROPPED, SWALLOWING, RULE, BREAK, VOID, INLINE, LINK, EMPHASIS, BLOCK, LIST_ITEM, SECTION, MAIN,
+ PAGE_HEADER, FORM) = range(15)
+HEADING = FORM
+
+
+def _kinds() -> dict[int, int]:
+    """Lexbor's tag ids of the tags the walk tells apart (any other element is a BLOCK).
+
+    The ids of HTML's tags are lexbor constants, the same in every document: they are read
+    here from elements made by name, so the table is lexbor's own.
+    """
+    named = {name: DROPPED for name in DROP_TAGS} | {name: SWALLOWING for name in SWALLOWING_TAGS}
+    named |= {name: VOID for name in VOID_TAGS} | {"hr": RULE, "br": BREAK}
+    named |= {name: INLINE for name in INLINE_TAGS} | {name: EMPHASIS for name in EMPHASIS_TAGS} | {"a": LINK}
+    named |= {name: SECTION for name in SECTIONING_TAGS} | {"li": LIST_ITEM, "main": MAIN}
+    named |= {"header": PAGE_HEADER, "form": FORM} | {name: HEADING + level for name, level in HEADING_LEVEL.items()}
+    document = HTMLParser("<p>text<!--comment--></p>")
+    paragraph = document.css_first("p")
+    assert paragraph is not None
+    text, comment = (node.tag_id for node in paragraph.iter(True))
+    kinds = {text: TEXT, comment: named.pop("-comment")}
+    kinds |= {document.create_node(name).tag_id: kind for name, kind in named.items()}
+    return kinds
+
+
+_KINDS = _kinds()
 
 
 class _Walker:
@@ -334,12 +386,14 @@ class _Walker:
     def walk(self, root: Node) -> None:
         line = self.line
         items = self.items
-        stack: list[_Frame] = [[root.iter(True, True), "body", _NO_ATTRIBUTES, 0, 0, 0, 0, 0, 0, 0, False]]
+        kinds = _KINDS
+        verdicts = _BLOCK_CHROME_VERDICTS
+        stack: list[_Frame] = [(root.iter(True, True), BLOCK, _NO_ATTRIBUTES, 0, 0, 0, 0, 0, 0, 0, False)]
         while stack:
             frame = stack[-1]
             for child in frame[CHILDREN]:  # resumes where this element was left
-                tag = child.tag
-                if tag == "-text":
+                kind = kinds.get(child.tag_id, BLOCK)
+                if kind == TEXT:
                     text = child.text_content  # never blank: skip_empty leaves those out
                     line.append(text)
                     if self.in_link:
@@ -347,79 +401,97 @@ class _Walker:
                     if self.bold_line and not self.in_bold:
                         self.bold_line = False
                     continue
-                if tag in DROP_TAGS:
-                    if tag in SWALLOWING_TAGS and self.watch_noscript and "</noscript" in child.text():
-                        raise _Swallowed  # its end tag, read as text: it swallowed what follows
-                    continue
-                if tag in VOID_TAGS:
-                    if tag == "hr":
+                if kind < INLINE:
+                    if kind == SWALLOWING:
+                        if self.watch_noscript and "</noscript" in child.text():
+                            raise _Swallowed  # its end tag, read as text: it swallowed what follows
+                    elif kind == RULE:
                         self.flush()
-                    elif line:
-                        line.append(" " if tag == "br" else _BOX_END)
+                    elif kind != DROPPED and line:
+                        line.append(" " if kind == BREAK else _BOX_END)
                     continue
                 attrs = child.attributes
                 if attrs and (
                     "style" in attrs or "role" in attrs or "hidden" in attrs or "aria-hidden" in attrs
                 ) and _is_dropped(attrs):  # most elements have none of what _is_dropped reads
                     continue
-                if tag in INLINE_TAGS:
+                if kind < BLOCK:
                     leads = False
-                    if tag == "a":
+                    if kind == LINK:
                         self.in_link += 1
-                    elif tag in EMPHASIS_TAGS:
+                    elif kind == EMPHASIS:
                         self.in_bold += 1
                         leads = not "".join(line).strip()
-                    stack.append([
-                        child.iter(True, True), tag, attrs, len(items), self.chars, self.link_chars,
+                    stack.append((
+                        child.iter(True, True), kind, attrs, len(items), self.chars, self.link_chars,
                         self.links, self.h1s, len(line), self.list_id, leads,
-                    ])
+                    ))
                     break
-                if tag in NAMED_TAGS:
-                    furniture = tag == "form" or not self.in_section  # a page <header>, or a form
-                elif tag in HEADING_LEVEL or not attrs:  # a heading is the title
+                if kind == PAGE_HEADER:
+                    furniture = not self.in_section  # a page's <header>, not a section's
+                elif kind == FORM:
+                    furniture = True
+                elif kind > HEADING or not attrs:  # a heading is the title
                     furniture = False
-                else:
-                    furniture = _has_name(attrs, _is_block_chrome_name)
+                else:  # a chrome class or id
+                    furniture = False
+                    element_id = attrs.get("id")
+                    if element_id:
+                        cached = verdicts.get(element_id)
+                        furniture = _is_block_chrome_name(element_id) if cached is None else cached
+                    names = attrs.get("class")
+                    if names and not furniture:
+                        cached = verdicts.get(names)
+                        furniture = _is_block_chrome_name(names) if cached is None else cached
                 if furniture and _is_furniture(child):
                     continue
                 if line:
                     self.flush()
-                stack.append([
-                    child.iter(True, True), tag, attrs, len(items), self.chars, self.link_chars,
+                stack.append((
+                    child.iter(True, True), kind, attrs, len(items), self.chars, self.link_chars,
                     self.links, self.h1s, 0, self.list_id, furniture,
-                ])
-                if tag == "li":
+                ))
+                if kind == LIST_ITEM:
                     self.list_id, self.next_list_id = self.next_list_id, self.next_list_id + 1
-                elif tag in SECTIONING_TAGS:
+                elif kind == SECTION or kind == MAIN:
                     self.in_section += 1
                 break
             else:  # every child done: leave the element
                 stack.pop()
                 if not stack:  # the root has nothing above it to keep instead
                     break
-                tag = frame[TAG]
-                if tag in INLINE_TAGS:
-                    self._exit_inline(frame)
+                kind = frame[KIND]
+                if kind < BLOCK:
+                    if kind == LINK:
+                        self.in_link -= 1
+                        self.links += 1
+                    elif kind == EMPHASIS:
+                        self.in_bold -= 1
+                    if self.chars != frame[CHARS] or frame[LEADS] or frame[ATTRS] and len(line) > frame[LINE_START]:
+                        self._exit_inline(frame)
+                    else:
+                        # The walk skips blank text nodes (in C, which is much faster), so the
+                        # gap in "<a>One</a> <a>Two</a>" is put back here, and taken out again
+                        # before punctuation. Spans styled as blocks ("<span>Title</span><span>
+                        # Text") need it too.
+                        line.append(_BOX_END)
                     continue
                 if line:
-                    self.flush(HEADING_LEVEL.get(tag, 0))
-                self.list_id = frame[SAVED_LIST]
-                if tag in SECTIONING_TAGS:
+                    self.flush(kind - HEADING if kind > HEADING else 0)
+                if kind == LIST_ITEM:  # any other element leaves the <li> as it found it
+                    self.list_id = frame[SAVED_LIST]
+                elif kind == SECTION or kind == MAIN:
                     self.in_section -= 1
                 if self.chars != frame[CHARS] and (
                     frame[FURNITURE] or len(items) - frame[ITEMS] > 1 or self.links - frame[LINKS] >= MENU_MIN_LINKS
-                    or tag in JUDGED_TAGS or "role" in frame[ATTRS]
+                    or MAIN <= kind <= FORM or "role" in frame[ATTRS]
                 ):  # else one line, no menu, no furniture and no landmark: nothing to judge
                     self._judge(frame)
         self.flush()
 
     def _exit_inline(self, frame: _Frame) -> None:
-        tag = frame[TAG]
-        if tag == "a":
-            self.in_link -= 1
-            self.links += 1
-        elif tag in EMPHASIS_TAGS:
-            self.in_bold -= 1
+        """Leave an inline element that held blocks, may be a button or a chrome span, or
+        is a bold lead-in (the walk itself ends the others)."""
         if self.chars != frame[CHARS]:  # the element held blocks: judge it like one
             self.flush()
             self._judge(frame)
@@ -428,14 +500,11 @@ class _Walker:
         elif frame[LEADS] and len("".join(self.line).split()) <= CARD_TITLE_MAX_WORDS:
             self.flush()  # a bold lead-in ("<strong>Payroll</strong> We run...") titles what follows
         else:
-            # The walk skips blank text nodes (in C, which is much faster), so the gap in
-            # "<a>One</a> <a>Two</a>" is put back here, and taken out again before
-            # punctuation. Spans styled as blocks ("<span>Title</span><span>Text") need it too.
             self.line.append(_BOX_END)
 
     def _is_inline_chrome(self, frame: _Frame) -> bool:
         """A short button link, or a "Share" or "skip to content" span inside a line."""
-        is_link = frame[TAG] == "a"
+        is_link = frame[KIND] == LINK
         if not _has_name(frame[ATTRS], _is_button_name if is_link else _is_chrome_name):
             return False
         words = "".join(self.line[frame[LINE_START]:]).split()
@@ -448,25 +517,23 @@ class _Walker:
     def _judge(self, frame: _Frame) -> None:
         """Take back an element's lines if it turned out to be chrome; note cards and <main>."""
         chars = self.chars - frame[CHARS]
-        if self._is_chrome(frame, chars):
+        if self.h1s <= frame[H1S] and self._is_chrome(frame, chars):  # the page's title is never in its furniture
             self._rollback(frame)
             return
         first = frame[ITEMS]
-        if frame[TAG] in MAIN_TAGS or frame[ATTRS].get("role") == "main":
+        if frame[KIND] == MAIN or frame[ATTRS].get("role") == "main":
             self.mains.append((first, len(self.items), chars))
         if chars <= CARD_MAX_CHARS and len(self.items) - first >= 2:
             self._close_card(first)
 
     def _is_chrome(self, frame: _Frame, chars: int) -> bool:
-        if self.h1s > frame[H1S]:  # the page's own title is never inside its furniture
-            return False
         links = self.links - frame[LINKS]
         link_chars = self.link_chars - frame[LINK_CHARS]
         if links >= MENU_MIN_LINKS and link_chars >= MENU_LINK_SHARE * chars and link_chars <= MENU_MAX_LINK_CHARS * links:
             return True
         if chars > CHROME_MAX_CHARS and link_chars < CHROME_LINK_SHARE * chars:
             return False
-        if frame[TAG] in INLINE_TAGS:  # a link wrapping blocks: its flag means LEADS
+        if frame[KIND] < BLOCK:  # a link wrapping blocks: its flag means LEADS
             return _has_name(frame[ATTRS], _is_block_chrome_name)
         return bool(frame[FURNITURE])
 
@@ -536,18 +603,15 @@ def _is_furniture(node: Node) -> bool:
 
     The rules are those of _Walker._is_chrome for a page header, a form or a chrome class,
     applied to the element's raw text (hidden parts included), which is never shorter
-    than what the walk would keep. Anything let through is judged again on exit.
+    than what the walk would keep. Anything let through is judged again on exit. The
+    search for an <h1> is made only when the rest says furniture.
     """
-    if node.css_first("h1") is not None:
-        return False
     text = node.text()
-    if len(text) <= CHROME_MAX_CHARS:  # cleaning only ever shortens it
-        return True
-    chars = len(_clean(text))
-    if chars <= CHROME_MAX_CHARS:
-        return True
-    link_chars = sum(len(_clean(link.text())) for link in node.css("a"))
-    return link_chars >= CHROME_LINK_SHARE * chars
+    if len(text) > CHROME_MAX_CHARS:  # cleaning only ever shortens it
+        chars = _clean_length(text)
+        if chars > CHROME_MAX_CHARS and _links_length([link.text() for link in node.css("a")]) < CHROME_LINK_SHARE * chars:
+            return False
+    return node.css_first("h1") is None
 
 
 def _has_name(attrs: dict[str, str | None], verdict: Callable[[str], bool]) -> bool:
@@ -560,25 +624,54 @@ def _has_name(attrs: dict[str, str | None], verdict: Callable[[str], bool]) -> b
 
 
 # Verdicts on class and id strings, kept across pages: a site's pages, and pages built with
-# one framework, repeat the same strings. The bound is far above a page's distinct strings.
-@lru_cache(maxsize=8192)
-def _is_block_chrome_name(names: str) -> bool:
-    return _BLOCK_CHROME_CLASS.search(names.lower()) is not None
+# one framework, repeat the same strings. Each cache is a dict (the walk reads the one of
+# block chrome itself, as a call costs more than the lookup) emptied when it reaches
+# NAME_CACHE_SIZE, which is far above a page's distinct strings.
+NAME_CACHE_SIZE = 8192
 
 
-@lru_cache(maxsize=8192)
-def _is_chrome_name(names: str) -> bool:
-    return _CHROME_CLASS.search(names.lower()) is not None
+def _name_verdict(pattern: re.Pattern[str], words: Iterable[str]) -> tuple[dict[str, bool], Callable[[str], bool]]:
+    """A cache of verdicts and the function that fills it: whether a class or id string
+    holds one of ``words`` (as ``pattern`` finds them, between non-alphanumerics).
+
+    Most strings hold none of the words, and a pattern search tries every position; a word
+    can only match where its first part is a whole run of letters and digits, so an ASCII
+    string without any such run is answered by a split, in C, without the search.
+    """
+    verdicts: dict[str, bool] = {}
+    first_runs = frozenset(word.split("-")[0].encode() for word in words)
+
+    def verdict(names: str) -> bool:
+        found = verdicts.get(names)
+        if found is None:
+            if names.isascii() and first_runs.isdisjoint(names.encode().translate(_RUNS).split()):
+                found = False
+            else:
+                found = pattern.search(names.lower()) is not None
+            if len(verdicts) >= NAME_CACHE_SIZE:
+                verdicts.clear()
+            verdicts[names] = found
+        return found
+
+    return verdicts, verdict
 
 
-@lru_cache(maxsize=8192)
-def _is_button_name(names: str) -> bool:
-    return _BUTTON_CLASS.search(names.lower()) is not None
+# Bytes A-Z lowered, a-z and 0-9 kept, every other byte made a space: what is left splits
+# into the runs of letters and digits between which the patterns look for their words.
+_RUNS = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 else 32 for c in range(256))
+_BLOCK_CHROME_VERDICTS, _is_block_chrome_name = _name_verdict(_BLOCK_CHROME_CLASS, _CHROME_WORDS + _HEADER_NAMES)
+_is_chrome_name = _name_verdict(_CHROME_CLASS, _CHROME_WORDS)[1]
+_is_button_name = _name_verdict(_BUTTON_CLASS, _BUTTON_WORDS)[1]
 
 
 def _is_hidden(attrs: dict[str, str | None]) -> bool:
     style = attrs.get("style")
-    return "hidden" in attrs or attrs.get("aria-hidden") == "true" or bool(style and _HIDDEN_STYLE.search(style))
+    return "hidden" in attrs or attrs.get("aria-hidden") == "true" or bool(style and _is_hidden_style(style))
+
+
+@lru_cache(maxsize=8192)  # inline styles repeat across a page's elements and a site's pages
+def _is_hidden_style(style: str) -> bool:
+    return _HIDDEN_STYLE.search(style) is not None
 
 
 def _is_dropped(attrs: dict[str, str | None]) -> bool:
@@ -670,10 +763,38 @@ def _assemble(items: Iterable[Item]) -> list[_Part]:
     return parts
 
 
+# ASCII whitespace (as str.split() reads it) made a space, every other byte an "x".
+_SPACE_OR_MARK = bytes(32 if chr(c).isspace() and c < 128 else 120 for c in range(256))
+
+
+def _clean_length(text: str) -> int:
+    """len(_clean(text)), counted in C without splitting the text into words when it is ASCII
+    (an element's whole text can run to many thousands of words)."""
+    if not text.isascii() or _BOX_END in text:
+        return len(_clean(text))
+    marks = text.encode().translate(_SPACE_OR_MARK)
+    words = marks.count(b" x") + marks.startswith(b"x")
+    return len(marks) - marks.count(b" ") + words - 1 if words else 0
+
+
+def _links_length(texts: list[str]) -> int:
+    """sum(len(_clean(text)) for text in texts), counted from the texts joined by whitespace
+    (cleaning a text drops one gap fewer than its words, and nothing from a blank one)."""
+    joined = "\n".join(texts)
+    if not joined.isascii() or _BOX_END in joined:
+        return sum(len(_clean(text)) for text in texts)
+    filled = sum(1 for text in texts if text and not text.isspace())
+    return _clean_length(joined) + 1 - filled if filled else 0
+
+
 def _clean(text: str) -> str:
     """Whitespace collapsed, zero-width spaces and box ends resolved."""
     if _BOX_END in text:
-        text = _BOX_END_BEFORE_PUNCT.sub("", text).replace(_BOX_END, " ")
+        # Before a space or at the end a box end is a space as good as taken out, so the
+        # substitution is needed only where punctuation follows one.
+        if _PUNCT_AFTER_BOX_END.search(text) is not None:
+            text = _BOX_END_BEFORE_PUNCT.sub("", text)
+        text = text.replace(_BOX_END, " ")
     if "\u200b" in text or "\ufeff" in text:
         text = text.replace("\u200b", " ").replace("\ufeff", " ")
     return " ".join(text.split())

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
+from analyzer import extract
 from analyzer.extract import (
     Block,
     ParsedPage,
@@ -152,6 +153,48 @@ def test_class_words_match_whole_words_only() -> None:
         "SharePoint migration\nWe move your intranet.", "Equity research\nModels and notes.",
         "Social media moderation\nComments reviewed 24/7.",
     ]
+
+
+NAME_PIECES = ["nav", "menu", "header", "site-header", "masthead", "pop-up", "sr-only", "top", "sub", "sign",
+               "cookies", "btn", "cta", "card", "grid", "NAV", "Menu", "x1", "é", "\u212a", "_", "-", " ", "\t", ":"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(NAME_PIECES), max_size=8).map("".join))
+def test_class_word_verdicts_agree_with_their_pattern(names: str) -> None:
+    # The verdicts answer most strings without the pattern search; they must agree with it.
+    for verdict, pattern in (
+        (extract._is_block_chrome_name, extract._BLOCK_CHROME_CLASS),
+        (extract._is_chrome_name, extract._CHROME_CLASS),
+        (extract._is_button_name, extract._BUTTON_CLASS),
+    ):
+        assert verdict(names) == (pattern.search(names.lower()) is not None), (names, pattern.pattern)
+
+
+TEXT_PIECES = ["ab", "c", " ", "  ", "\n", "\t", "\x0b", "\x1c", "\xa0", "\u200b", "\x00", ".", "é", ""]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(TEXT_PIECES), max_size=10).map("".join), max_size=6))
+def test_cleaned_lengths_are_counted_exactly(texts_: list[str]) -> None:
+    for text in texts_:
+        assert extract._clean_length(text) == len(extract._clean(text)), repr(text)
+    assert extract._links_length(texts_) == sum(len(extract._clean(text)) for text in texts_), texts_
+
+
+def test_tag_kinds_follow_the_tag_sets() -> None:
+    document = LexborHTMLParser("")
+    expected = {name: extract.DROPPED for name in extract.DROP_TAGS - {"-comment"} - extract.SWALLOWING_TAGS}
+    expected |= {name: extract.SWALLOWING for name in extract.SWALLOWING_TAGS}
+    expected |= {name: extract.INLINE for name in extract.INLINE_TAGS - extract.EMPHASIS_TAGS - {"a"}}
+    expected |= {"a": extract.LINK, "b": extract.EMPHASIS, "strong": extract.EMPHASIS, "hr": extract.RULE,
+                 "br": extract.BREAK, "img": extract.VOID, "li": extract.LIST_ITEM, "section": extract.SECTION,
+                 "article": extract.SECTION, "main": extract.MAIN, "header": extract.PAGE_HEADER, "form": extract.FORM,
+                 "h1": extract.HEADING + 1, "h6": extract.HEADING + 6}
+    for name, kind in expected.items():
+        assert extract._KINDS[document.create_node(name).tag_id] == kind, name
+    for name in ("div", "p", "ul", "td", "my-card", "service-grid"):  # any other element is a block
+        assert document.create_node(name).tag_id not in extract._KINDS, name
 
 
 def test_long_prose_under_a_chrome_class_is_kept() -> None:
