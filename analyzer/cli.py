@@ -23,6 +23,7 @@ from .errors import AnalyzerError
 from .evaluate import evaluate, keyword_predictor, model_predictor, read_labeled
 from .extract import extract_blocks, extract_text
 from .html_report import DEFAULT_TITLE, read_results, write_html
+from .markdown_input import is_markdown
 from .model import load_model, train
 from .progress import make_progress, summary_text
 from .report import Report
@@ -106,11 +107,11 @@ def scan_command(url: str, as_json: bool, output_format: str, **options: Any) ->
               help="Model folder (default: the shipped model).")
 def classify_command(file: Any, as_json: bool, output_format: str, is_text: bool, url: str | None,
                      model_dir: str | None) -> None:
-    """Classify a saved HTML or text file (- for stdin), with no network."""
+    """Classify a saved HTML, Markdown or text file (- for stdin), with no network."""
     data = file.read()
     model = load_model(model_dir)
     text = data.decode("utf-8", errors="replace")
-    if is_text or not _looks_like_html(text):
+    if is_text or not (_looks_like_html(text) or is_markdown(text)):
         report = classify_text(text, model=model)
     else:
         report = classify_html(text, url=url or _file_url(file), model=model)

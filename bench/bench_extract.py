@@ -33,6 +33,7 @@ from typing import TypeVar
 from selectolax.lexbor import LexborHTMLParser
 
 from analyzer.extract import extract_blocks, extract_text
+from analyzer.markdown_input import is_markdown, markdown_to_html  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 WCXB = "bench/wcxb-service"
@@ -232,7 +233,8 @@ def chrome_share(pages: Iterable[str]) -> float:
     are the blocks the chrome contributed (a hero <h1> kept from a <header> counts too).
     """
     total = chrome = 0
-    for html in pages:
+    for page in pages:
+        html = markdown_to_html(page) if is_markdown(page) else page  # the page a Markdown file publishes
         kept = Counter(block.text for block in extract_blocks(html))
         tree = LexborHTMLParser(html)
         for node in tree.css(CHROME_SELECTOR):

@@ -78,6 +78,19 @@ def test_classify_plain_text() -> None:
     assert json.loads(result.stdout)["primary"] == "LPO"
 
 
+def test_classify_markdown_reads_each_listed_service() -> None:
+    markdown = (
+        "---\ntitle: Services\n---\n# Our services\n\n## Medical billing\n\n"
+        "- Claims submission and follow-up\n- Payment posting and denial management\n\n"
+        "## Web development\n\nOur developers build and host clinic websites and patient portals.\n"
+    )
+    result = CliRunner().invoke(cli, ["classify", "-", "--json"], input=markdown)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["offered"] == ["BPO", "ITO"]
+    assert len(report["evidence"]["BPO"]) >= 2  # the list items are blocks of their own
+
+
 def test_extract_prints_clean_text_and_blocks() -> None:
     path = str(SITES / "northwind" / "services.html")
     text = CliRunner().invoke(cli, ["extract", path])
