@@ -33,7 +33,7 @@ from typing import TypeVar
 from selectolax.lexbor import LexborHTMLParser
 
 from analyzer.extract import extract_blocks, extract_text
-from analyzer.markdown_input import is_markdown, markdown_to_html  # noqa: E402
+from analyzer.markdown_input import is_markdown, markdown_to_html
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 WCXB = "bench/wcxb-service"

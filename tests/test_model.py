@@ -8,13 +8,20 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from analyzer.corpus import read_corpus
 from analyzer.errors import CorpusError, ModelError
-import numpy as np
-
-from analyzer.model import CONTEXT_WEIGHTS, MANIFEST_FILE, MODEL_FILE, default_model_dir, in_page_context, load_model, train
+from analyzer.model import (
+    CONTEXT_WEIGHTS,
+    MANIFEST_FILE,
+    MODEL_FILE,
+    default_model_dir,
+    in_page_context,
+    load_model,
+    train,
+)
 from analyzer.taxonomy import CLASSES, NONE
 
 ROOT = Path(__file__).resolve().parents[1]
