@@ -10,6 +10,11 @@ Two Pipelines are trained and saved together:
   blocks that read like offerings one at a time ("Payroll and benefits management" is a
   SaaS feature there); the page pipeline is what keeps them out of the mix.
 
+A block longer than nearly all the corpus's blocks (a paragraph of prose that names an
+offering in one of its sentences) is also read sentence by sentence, and its strongest
+sentence speaks for it when that sentence is surer than the whole: TF-IDF of the whole
+paragraph dilutes the one sentence that says what is sold (``read_long_blocks``).
+
 A block is then read in its page's context: its label probabilities are reweighted towards
 the labels its page leans to as a whole (``in_page_context``). A bare "Reporting &
 analysis" on a medical billing page is part of the billing service, though alone it reads
@@ -29,12 +34,14 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import groupby
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -71,6 +78,11 @@ SECTION_MARK = "\x1f"
 BLOCK_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.40, 0.951, 0.05))
 VENDOR_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.801, 0.05))
 CONTEXT_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
+# A block is long, and read sentence by sentence too, when it has more words than this share
+# of the corpus's blocks: beyond it the model reads text unlike what it was trained on.
+LONG_BLOCK_PERCENTILE = 99
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+SENTENCE_MIN_WORDS = 4
 
 
 def _tfidf(
@@ -142,6 +154,11 @@ class Corpus:
     page_texts: list[str]
     page_is_vendor: np.ndarray
 
+    @property
+    def long_block_words(self) -> int:
+        """The word count past which a block is long (``LONG_BLOCK_PERCENTILE``)."""
+        return int(np.percentile([len(text.split()) for text in self.texts], LONG_BLOCK_PERCENTILE))
+
     @classmethod
     def of(cls, blocks: Sequence[CorpusBlock]) -> Corpus:
         pages: dict[str, list[CorpusBlock]] = {}
@@ -170,12 +187,15 @@ def cross_validate(corpus: Corpus, *, folds: int = CV_FOLDS) -> dict[str, Any]:
     Returns the scores and the two thresholds that maximise them on the held-out folds.
     """
     rows = block_documents(corpus.texts, corpus.sections)
+    long_block_words = corpus.long_block_words
     block_probabilities = np.zeros((len(corpus.texts), len(CLASSES)))
     page_fold = {}
     splitter = GroupKFold(n_splits=folds)
     for fold, (train_index, test_index) in enumerate(splitter.split(rows, corpus.labels, corpus.groups)):
         pipeline = build_block_pipeline().fit(rows[train_index], corpus.labels[train_index])
-        block_probabilities[test_index] = _ordered(pipeline, rows[test_index])
+        block_probabilities[test_index] = read_long_blocks(
+            pipeline, [corpus.texts[i] for i in test_index], [corpus.sections[i] for i in test_index], long_block_words
+        )
         page_fold.update({corpus.groups[i]: fold for i in test_index})
     vendor_probabilities = np.zeros(len(corpus.page_ids))
     fold_of_page = np.array([page_fold[p] for p in corpus.page_ids])
@@ -277,6 +297,34 @@ def in_page_context(probabilities: np.ndarray, weight: float, page_of_block: np.
     return result
 
 
+def read_long_blocks(pipeline: Pipeline, texts: Sequence[str], sections: Sequence[str], long_block_words: int) -> np.ndarray:
+    """The block pipeline's probabilities, each long block read by its strongest sentence too.
+
+    A block of more than ``long_block_words`` words with two or more sentences (of at least
+    SENTENCE_MIN_WORDS words) takes the probabilities of its sentence most sure of a label,
+    read under the block's section, when that sentence is surer of a label than the block.
+    """
+    probabilities = _ordered(pipeline, block_documents(texts, sections))
+    sentences: list[str] = []
+    owners: list[int] = []
+    for index, text in enumerate(texts):
+        if len(text.split()) > long_block_words:
+            parts = [part for part in _SENTENCE_END.split(text) if len(part.split()) >= SENTENCE_MIN_WORDS]
+            if len(parts) >= 2:
+                sentences += parts
+                owners += [index] * len(parts)
+    if not sentences:
+        return probabilities
+    columns = [CLASSES.index(label) for label in LABELS]
+    by_sentence = _ordered(pipeline, block_documents(sentences, [sections[owner] for owner in owners]))
+    surest = by_sentence[:, columns].max(axis=1)
+    for owner, rows in groupby(range(len(owners)), key=owners.__getitem__):
+        best = max(rows, key=surest.__getitem__)
+        if surest[best] > probabilities[owner, columns].max():
+            probabilities[owner] = by_sentence[best]
+    return probabilities
+
+
 def decide_labels(probabilities: np.ndarray, threshold: float) -> list[str]:
     """Each block's label: its most likely class when that class is a label at ``threshold`` or above."""
     if not len(probabilities):
@@ -314,6 +362,7 @@ def save_model(artifact: dict[str, Any], directory: str | Path, *, corpus_blocks
         "block_threshold": artifact["block_threshold"],
         "vendor_threshold": artifact["vendor_threshold"],
         "context_weight": artifact["context_weight"],
+        "long_block_words": artifact["long_block_words"],
         "pipelines": {name: _describe(artifact[name]) for name in ("block_pipeline", "page_pipeline")},
         "cross_validation": cv,
     }
@@ -353,6 +402,7 @@ def train(corpus_dir: str | Path, model_dir: str | Path, *, folds: int = CV_FOLD
             "block_threshold": cv["block_threshold"],
             "vendor_threshold": cv["vendor_threshold"],
             "context_weight": cv["context_weight"],
+            "long_block_words": corpus.long_block_words,
         }
     save_model(artifact, model_dir, corpus_blocks=blocks, cv=cv)
     _load_model.cache_clear()
@@ -369,15 +419,18 @@ class BlockModel:
     block_threshold: float
     vendor_threshold: float
     context_weight: float
+    long_block_words: int
     info: ModelInfo
     manifest: dict[str, Any]
 
     def predict_proba(self, texts: Sequence[str], sections: Sequence[str] | None = None) -> np.ndarray:
-        """Probabilities per block, columns in ``CLASSES`` order; ``sections`` are the headings the blocks sit under."""
+        """Probabilities per block, columns in ``CLASSES`` order; ``sections`` are the headings the
+        blocks sit under. A long block is read by its strongest sentence too (``read_long_blocks``)."""
         if not texts:
             return np.zeros((0, len(CLASSES)))
+        sections = sections if sections is not None else [""] * len(texts)
         with _trusted_input():
-            return _ordered(self.block_pipeline, block_documents(texts, sections))
+            return read_long_blocks(self.block_pipeline, texts, sections, self.long_block_words)
 
     def page_probabilities(
         self, texts: Sequence[str], sections: Sequence[str] | None = None, pages: Sequence[str | None] | None = None
@@ -460,6 +513,7 @@ def _load_model(directory: str) -> BlockModel:
         float(artifact["block_threshold"]),
         float(artifact["vendor_threshold"]),
         float(artifact.get("context_weight", 0.0)),
+        int(artifact.get("long_block_words", np.iinfo(np.int32).max)),
         ModelInfo(manifest.get("name", MODEL_NAME), digest),
         manifest,
     )

@@ -17,6 +17,7 @@ from analyzer.model import (
     CONTEXT_WEIGHTS,
     MANIFEST_FILE,
     MODEL_FILE,
+    block_documents,
     default_model_dir,
     in_page_context,
     load_model,
@@ -160,3 +161,27 @@ def test_the_page_gate_reads_content_words_not_prose_style() -> None:
     wordy = ["This is how we do the patent drafting and the filing, if you are one of the inventors"]
     assert model.vendor_probability(plain) == model.vendor_probability(wordy)
     assert model.vendor_probability(plain) != model.vendor_probability(["Patent drafting software for inventors"])
+
+
+def test_a_long_block_is_read_by_its_strongest_sentence_too() -> None:
+    model = load_model()
+
+    def whole(text: str) -> np.ndarray:
+        """The block pipeline on the block as one text, columns in CLASSES order."""
+        order = [model.block_pipeline.classes_.tolist().index(label) for label in CLASSES]
+        return np.asarray(model.block_pipeline.predict_proba(block_documents([text])))[0, order]
+
+    filler = (
+        "We are a friendly team that values honesty, clear communication and long relationships with every client we meet. "
+        "Our people care about quality, deadlines and the small details that make working together easy and pleasant. "
+        "Whatever your size, we listen first and tailor our approach to the way your organisation already works. "
+    )
+    offering = "Our paralegals review and redline commercial contracts for in-house legal departments against their playbook."
+    long_block = filler + offering
+    assert len(long_block.split()) > model.long_block_words
+    lpo = CLASSES.index("LPO")
+    read = model.predict_proba([long_block])[0]
+    assert read[lpo] > whole(long_block)[lpo]
+    assert read[lpo] == pytest.approx(whole(offering)[lpo])
+    short = "Contract review for legal departments."
+    assert (model.predict_proba([short])[0] == whole(short)).all()

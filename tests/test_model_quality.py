@@ -1,12 +1,12 @@
 """Quality ratchet: the shipped model on the held-out real pages, scored as bench/bench_model.py scores them.
 
-Primary accuracy (floor 0.85) and mix error (floor 0.15) meet the issue's floors; macro-F1
-(0.85, each label 0.80) and vendor accuracy (0.95) do not yet, so a gate at the floors would
-fail today. This gate holds what the model has reached, a hair under today's figures (macro-F1
-0.817, primary 0.917, mix error 0.109, eval vendor 0.933, WCXB vendor 0.885), so a later change
-cannot quietly make it worse; raise them as the model improves. The WCXB bound went down from
-0.89 to 0.88 with corpus round 5, knowingly: that model gained on every eval figure and lost
-three WCXB pages (README, issue note). The data sits beside the clone in ../shared (CI puts it
+Primary accuracy (floor 0.85), mix error (floor 0.15) and vendor accuracy on the eval pages
+(floor 0.95) meet the issue's floors; macro-F1 (0.85, each label 0.80) and WCXB vendor accuracy
+(0.95) do not yet, so a gate at every floor would fail today. This gate holds what the model has
+reached, at or a hair under today's figures (macro-F1 0.842, primary 0.933, mix error 0.095,
+eval vendor 0.950, WCXB vendor 0.885), so a later change cannot quietly make it worse; raise
+them as the model improves. The WCXB bound went down from 0.89 to 0.88 with corpus round 5,
+knowingly: that model gained on every eval figure and lost three WCXB pages (issue note). The data sits beside the clone in ../shared (CI puts it
 there); without it these tests skip. Nothing is tuned to these files.
 """
 
@@ -22,10 +22,10 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 EVAL = SHARED / "eval"
 WCXB = SHARED / "bench" / "wcxb-service"
 
-MIN_MACRO_F1 = 0.81
-MIN_PRIMARY_ACCURACY = 0.90  # the issue's floor is 0.85
-MAX_MIX_ERROR = 0.12  # the issue's floor is 0.15
-MIN_EVAL_VENDOR_ACCURACY = 0.92
+MIN_MACRO_F1 = 0.83
+MIN_PRIMARY_ACCURACY = 0.93  # the issue's floor is 0.85
+MAX_MIX_ERROR = 0.10  # the issue's floor is 0.15
+MIN_EVAL_VENDOR_ACCURACY = 0.95  # the issue's floor
 MIN_WCXB_VENDOR_ACCURACY = 0.88
 
 pytestmark = pytest.mark.skipif(not (EVAL / "pages.jsonl").is_file(), reason="../shared/eval is not beside the clone")
