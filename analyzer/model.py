@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import groupby
 from importlib import resources
 from pathlib import Path
@@ -78,6 +78,8 @@ SECTION_MARK = "\x1f"
 BLOCK_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.40, 0.951, 0.05))
 VENDOR_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.20, 0.801, 0.05))
 CONTEXT_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
+# The columns of the four labels (not none) in a probabilities array in CLASSES order.
+_LABEL_COLUMNS = [CLASSES.index(label) for label in LABELS]
 # A block is long, and read sentence by sentence too, when it has more words than this share
 # of the corpus's blocks: beyond it the model reads text unlike what it was trained on.
 LONG_BLOCK_PERCENTILE = 99
@@ -154,7 +156,7 @@ class Corpus:
     page_texts: list[str]
     page_is_vendor: np.ndarray
 
-    @property
+    @cached_property  # read by cross-validation and again for the model file
     def long_block_words(self) -> int:
         """The word count past which a block is long (``LONG_BLOCK_PERCENTILE``)."""
         return int(np.percentile([len(text.split()) for text in self.texts], LONG_BLOCK_PERCENTILE))
@@ -184,7 +186,8 @@ def page_text(texts: Any) -> str:
 def cross_validate(corpus: Corpus, *, folds: int = CV_FOLDS) -> dict[str, Any]:
     """Grouped k-fold: blocks of one written page never sit on both sides of a split.
 
-    Returns the scores and the two thresholds that maximise them on the held-out folds.
+    Returns the scores, and the page-context weight and two thresholds that maximise them on
+    the held-out folds.
     """
     rows = block_documents(corpus.texts, corpus.sections)
     long_block_words = corpus.long_block_words
@@ -284,16 +287,15 @@ def in_page_context(probabilities: np.ndarray, weight: float, page_of_block: np.
     if weight == 0 or not len(probabilities):
         return probabilities
     page_of_block = page_of_block if page_of_block is not None else np.zeros(len(probabilities), dtype=np.intp)
-    columns = [CLASSES.index(label) for label in LABELS]
-    offering = probabilities[:, columns]
-    lean = np.zeros((int(page_of_block.max()) + 1, len(columns)))
+    offering = probabilities[:, _LABEL_COLUMNS]
+    lean = np.zeros((int(page_of_block.max()) + 1, len(LABELS)))
     np.add.at(lean, page_of_block, offering)
     lean /= np.maximum(lean.sum(axis=1, keepdims=True), np.finfo(float).tiny)
     reweighted = offering * lean[page_of_block] ** weight
     totals = reweighted.sum(axis=1, keepdims=True)
     reweighted *= np.divide(offering.sum(axis=1, keepdims=True), totals, out=np.zeros_like(totals), where=totals > 0)
     result = probabilities.copy()
-    result[:, columns] = reweighted
+    result[:, _LABEL_COLUMNS] = reweighted
     return result
 
 
@@ -315,12 +317,11 @@ def read_long_blocks(pipeline: Pipeline, texts: Sequence[str], sections: Sequenc
                 owners += [index] * len(parts)
     if not sentences:
         return probabilities
-    columns = [CLASSES.index(label) for label in LABELS]
     by_sentence = _ordered(pipeline, block_documents(sentences, [sections[owner] for owner in owners]))
-    surest = by_sentence[:, columns].max(axis=1)
+    surest = by_sentence[:, _LABEL_COLUMNS].max(axis=1)
     for owner, rows in groupby(range(len(owners)), key=owners.__getitem__):
         best = max(rows, key=surest.__getitem__)
-        if surest[best] > probabilities[owner, columns].max():
+        if surest[best] > probabilities[owner, _LABEL_COLUMNS].max():
             probabilities[owner] = by_sentence[best]
     return probabilities
 
