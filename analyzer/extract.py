@@ -117,6 +117,11 @@ CARD_MIN_LEVEL = 3  # an <h1> or <h2> heads a page section, not a card
 CARD_TITLE_MAX_WORDS = 8
 # An unmarked short line heads a card only when a sentence follows it (about eight words).
 CARD_BODY_MIN_CHARS = 40
+# Two or more lines under a heading, each at most this many words and none a sentence, are
+# a list built of <div>s rather than <li>s ("Market research", "Customer follow-up"): each
+# line is its own list item, as it would be in a <ul>. Table cells are a grid and stay
+# together.
+LIST_LINE_MAX_WORDS = 6
 # <main> holds the content when it carries at least this share of the page's text; a
 # smaller <main> is taken as a misused landmark and the whole body is read instead.
 MAIN_MIN_SHARE = 0.3
@@ -283,6 +288,8 @@ BOLD_LINE = 7
 # A short line that is one link and nothing else: a card's title when text follows it in
 # the card, otherwise a button or a stray menu link ("Get started", "Contact us").
 LINK_LINE = 8
+# A line in a table cell: a table's short cells are a grid, not a list of lines.
+TABLE_LINE = 9
 
 
 def _items(tree: HTMLParser | None, html: str | bytes) -> list[Item]:
@@ -327,8 +334,8 @@ _NO_ATTRIBUTES: dict[str, str | None] = {}
 # SECTION open a section. HEADING + level is an <h1> to <h6>. The walk reads lexbor's
 # numeric tag id, which costs about half of reading the tag name (a new string each
 # time), and one lookup in _KINDS replaces the tests of the name against each set above.
-(TEXT, DROPPED, SWALLOWING, RULE, BREAK, VOID, INLINE, LINK, EMPHASIS, BLOCK, LIST_ITEM, SECTION, MAIN,
- PAGE_HEADER, FORM) = range(15)
+(TEXT, DROPPED, SWALLOWING, RULE, BREAK, VOID, INLINE, LINK, EMPHASIS, BLOCK, TABLE, LIST_ITEM, SECTION, MAIN,
+ PAGE_HEADER, FORM) = range(16)
 HEADING = FORM
 
 
@@ -341,7 +348,7 @@ def _kinds() -> dict[int, int]:
     named = {name: DROPPED for name in DROP_TAGS} | {name: SWALLOWING for name in SWALLOWING_TAGS}
     named |= {name: VOID for name in VOID_TAGS} | {"hr": RULE, "br": BREAK}
     named |= {name: INLINE for name in INLINE_TAGS} | {name: EMPHASIS for name in EMPHASIS_TAGS} | {"a": LINK}
-    named |= {name: SECTION for name in SECTIONING_TAGS} | {"li": LIST_ITEM, "main": MAIN}
+    named |= {name: SECTION for name in SECTIONING_TAGS} | {"li": LIST_ITEM, "main": MAIN, "table": TABLE}
     named |= {"header": PAGE_HEADER, "form": FORM} | {name: HEADING + level for name, level in HEADING_LEVEL.items()}
     document = HTMLParser("<p>text<!--comment--></p>")
     paragraph = document.css_first("p")
@@ -376,6 +383,7 @@ class _Walker:
         self.h1s = 0  # non-link <h1> lines kept so far
         self.in_link = 0
         self.in_section = 0
+        self.in_table = 0
         self.list_id = 0
         self.next_list_id = 1
         self.bold_line = True  # every character of the current line so far is bold
@@ -455,6 +463,8 @@ class _Walker:
                     self.list_id, self.next_list_id = self.next_list_id, self.next_list_id + 1
                 elif kind == SECTION or kind == MAIN:
                     self.in_section += 1
+                elif kind == TABLE:
+                    self.in_table += 1
                 break
             else:  # every child done: leave the element
                 stack.pop()
@@ -482,6 +492,8 @@ class _Walker:
                     self.list_id = frame[SAVED_LIST]
                 elif kind == SECTION or kind == MAIN:
                     self.in_section -= 1
+                elif kind == TABLE:
+                    self.in_table -= 1
                 if self.chars != frame[CHARS] and (
                     frame[FURNITURE] or len(items) - frame[ITEMS] > 1 or self.links - frame[LINKS] >= MENU_MIN_LINKS
                     or MAIN <= kind <= FORM or "role" in frame[ATTRS]
@@ -571,9 +583,14 @@ class _Walker:
                 if level == 1 and link_chars < length / 2:
                     self.h1s += 1
             elif self.list_id or text.count(" ") >= BUTTON_MAX_WORDS:
-                self.items.append(("t", text, 0, self.list_id))
+                self.items.append(("t", text, TABLE_LINE if self.in_table else 0, self.list_id))
             else:  # a short line outside lists: it could title a card
-                marked = LINK_LINE if link_chars >= LINK_LINE_SHARE * length else BOLD_LINE if self.bold_line else 0
+                marked = (
+                    LINK_LINE if link_chars >= LINK_LINE_SHARE * length
+                    else BOLD_LINE if self.bold_line
+                    else TABLE_LINE if self.in_table
+                    else 0
+                )
                 self.items.append(("t", text, marked, 0))
             self.chars += length
             self.link_chars += min(link_chars, length)
@@ -711,21 +728,27 @@ def _assemble(items: Iterable[Item]) -> list[_Part]:
     parts: list[_Part] = []
     path: list[tuple[int, str]] = []
     body: list[str] = []
+    body_in_table = False
     list_lines: list[str] = []
     list_id = 0
     heading_list = 0  # the <li> the current heading sits in: its lines are the heading's body
     heading_shown = True  # the innermost heading has been emitted with a block already
 
     def section(kind: str) -> None:
-        nonlocal heading_shown
+        nonlocal heading_shown, body_in_table
         heading = path[-1][1] if path else ""
-        if body and heading and not heading_shown:
+        if len(body) >= 2 and not body_in_table and all(_is_list_line(line) for line in body):
+            if heading and not heading_shown:
+                parts.append((heading, "heading", heading, tuple(h for _, h in path)))
+            parts.extend((line, "list_item", heading, tuple(h for _, h in path)) for line in body)
+        elif body and heading and not heading_shown:
             parts.append((f"{heading}\n{' '.join(body)}", kind, heading, tuple(h for _, h in path)))
         elif body:  # more text under a heading already shown, e.g. after a grid of cards
             parts.append((" ".join(body), "paragraph", heading, tuple(h for _, h in path)))
         elif heading and not heading_shown:
             parts.append((heading, "heading", heading, tuple(h for _, h in path)))
         heading_shown = True
+        body_in_table = False
         body.clear()
 
     def list_item() -> None:
@@ -757,10 +780,15 @@ def _assemble(items: Iterable[Item]) -> list[_Part]:
             list_lines.append(text)
         else:
             body.append(text)
+            body_in_table = body_in_table or level == TABLE_LINE
     if list_lines:
         list_item()
     section("section")
     return parts
+
+
+def _is_list_line(line: str) -> bool:
+    return line.count(" ") < LIST_LINE_MAX_WORDS and not line.endswith((".", "!", "?"))
 
 
 # ASCII whitespace (as str.split() reads it) made a space, every other byte an "x".

@@ -190,6 +190,7 @@ def test_tag_kinds_follow_the_tag_sets() -> None:
     expected |= {"a": extract.LINK, "b": extract.EMPHASIS, "strong": extract.EMPHASIS, "hr": extract.RULE,
                  "br": extract.BREAK, "img": extract.VOID, "li": extract.LIST_ITEM, "section": extract.SECTION,
                  "article": extract.SECTION, "main": extract.MAIN, "header": extract.PAGE_HEADER, "form": extract.FORM,
+                 "table": extract.TABLE,
                  "h1": extract.HEADING + 1, "h6": extract.HEADING + 6}
     for name, kind in expected.items():
         assert extract._KINDS[document.create_node(name).tag_id] == kind, name
@@ -239,6 +240,27 @@ def test_heading_text_and_list_items() -> None:
     # The heading each block sits under, as the model reads it: a list item's own heading, a
     # section's parent heading, nothing above the first heading.
     assert [b.section for b in blocks] == ["", "Services", "Finance", "Finance", "Finance", "Services"]
+
+
+def test_short_lines_of_divs_under_a_heading_are_list_items() -> None:
+    # A services list built of <div>s reads like a <ul>: one item per line, under the card's
+    # title, not one run-on line.
+    html = page("<div class='card'><h3>Outbound calling</h3><div>Market research surveys</div>"
+                "<div>Customer follow-up</div><div>Subscription renewals</div></div>")
+    blocks = extract_blocks(html)
+    assert [(b.kind, b.text, b.section) for b in blocks] == [
+        ("heading", "Outbound calling", ""),
+        ("list_item", "Market research surveys", "Outbound calling"),
+        ("list_item", "Customer follow-up", "Outbound calling"),
+        ("list_item", "Subscription renewals", "Outbound calling"),
+    ]
+
+
+def test_a_sentence_or_a_table_keeps_the_lines_of_a_body_together() -> None:
+    sentence = page("<h3>Payroll</h3><div>Monthly runs</div><div>We file every return on time.</div>")
+    assert texts(sentence) == ["Payroll\nMonthly runs We file every return on time."]
+    table = page("<h3>Rates</h3><table><tr><td>Data entry</td><td>$6/hour</td></tr></table>")
+    assert texts(table) == ["Rates\nData entry $6/hour"]
 
 
 def test_text_after_a_card_grid_belongs_to_the_grid_heading() -> None:
