@@ -306,7 +306,6 @@ def read_long_blocks(pipeline: Pipeline, texts: Sequence[str], sections: Sequenc
     SENTENCE_MIN_WORDS words) takes the probabilities of its sentence most sure of a label,
     read under the block's section, when that sentence is surer of a label than the block.
     """
-    probabilities = _ordered(pipeline, block_documents(texts, sections))
     sentences: list[str] = []
     owners: list[int] = []
     for index, text in enumerate(texts):
@@ -315,9 +314,11 @@ def read_long_blocks(pipeline: Pipeline, texts: Sequence[str], sections: Sequenc
             if len(parts) >= 2:
                 sentences += parts
                 owners += [index] * len(parts)
+    # One pipeline call for blocks and sentences: its fixed cost is most of a short page's time.
+    documents = block_documents([*texts, *sentences], [*sections, *(sections[owner] for owner in owners)])
+    probabilities, by_sentence = np.split(_ordered(pipeline, documents), [len(texts)])
     if not sentences:
         return probabilities
-    by_sentence = _ordered(pipeline, block_documents(sentences, [sections[owner] for owner in owners]))
     surest = by_sentence[:, _LABEL_COLUMNS].max(axis=1)
     for owner, rows in groupby(range(len(owners)), key=owners.__getitem__):
         best = max(rows, key=surest.__getitem__)
