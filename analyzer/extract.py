@@ -331,9 +331,10 @@ _NO_ATTRIBUTES: dict[str, str | None] = {}
 # EMPHASIS), or a block. Of the blocks, MAIN (the content landmark), PAGE_HEADER and FORM
 # (furniture by tag, whatever their class: a page's <header>, not a section's, and a
 # <form>) are judged by their tag alone, chrome unless they carry the title; MAIN and
-# SECTION open a section. HEADING + level is an <h1> to <h6>. The walk reads lexbor's
-# numeric tag id, which costs about half of reading the tag name (a new string each
-# time), and one lookup in _KINDS replaces the tests of the name against each set above.
+# SECTION open a section; a TABLE marks the lines in it (TABLE_LINE). HEADING + level is
+# an <h1> to <h6>. The walk reads lexbor's numeric tag id, which costs about half of
+# reading the tag name (a new string each time), and one lookup in _KINDS replaces the
+# tests of the name against each set above.
 (TEXT, DROPPED, SWALLOWING, RULE, BREAK, VOID, INLINE, LINK, EMPHASIS, BLOCK, TABLE, LIST_ITEM, SECTION, MAIN,
  PAGE_HEADER, FORM) = range(16)
 HEADING = FORM
@@ -737,16 +738,17 @@ def _assemble(items: Iterable[Item]) -> list[_Part]:
     def section(kind: str) -> None:
         nonlocal heading_shown, body_in_table
         heading = path[-1][1] if path else ""
+        heading_path = tuple(h for _, h in path)
         if len(body) >= 2 and not body_in_table and all(_is_list_line(line) for line in body):
             if heading and not heading_shown:
-                parts.append((heading, "heading", heading, tuple(h for _, h in path)))
-            parts.extend((line, "list_item", heading, tuple(h for _, h in path)) for line in body)
+                parts.append((heading, "heading", heading, heading_path))
+            parts.extend((line, "list_item", heading, heading_path) for line in body)
         elif body and heading and not heading_shown:
-            parts.append((f"{heading}\n{' '.join(body)}", kind, heading, tuple(h for _, h in path)))
+            parts.append((f"{heading}\n{' '.join(body)}", kind, heading, heading_path))
         elif body:  # more text under a heading already shown, e.g. after a grid of cards
-            parts.append((" ".join(body), "paragraph", heading, tuple(h for _, h in path)))
+            parts.append((" ".join(body), "paragraph", heading, heading_path))
         elif heading and not heading_shown:
-            parts.append((heading, "heading", heading, tuple(h for _, h in path)))
+            parts.append((heading, "heading", heading, heading_path))
         heading_shown = True
         body_in_table = False
         body.clear()

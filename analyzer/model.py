@@ -41,8 +41,8 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import groupby
 from importlib import resources
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
