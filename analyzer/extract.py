@@ -117,11 +117,12 @@ CARD_MIN_LEVEL = 3  # an <h1> or <h2> heads a page section, not a card
 CARD_TITLE_MAX_WORDS = 8
 # An unmarked short line heads a card only when a sentence follows it (about eight words).
 CARD_BODY_MIN_CHARS = 40
-# Two or more lines under a heading, each at most this many words and none a sentence, are
-# a list built of <div>s rather than <li>s ("Market research", "Customer follow-up"): each
-# line is its own list item, as it would be in a <ul>. Table cells are a grid and stay
-# together.
+# Two or more lines under a heading, each at most this many words and none a sentence or a
+# bare figure, are a list built of <div>s rather than <li>s ("Market research", "Customer
+# follow-up"): each line is its own list item, as it would be in a <ul>. Table cells are a
+# grid, and a figure ("300K+") goes with its caption: those stay together.
 LIST_LINE_MAX_WORDS = 6
+_NAMING_WORD = re.compile(r"[^\W\d_]{2}")  # two letters in a row: "QA" names, "300K+" counts
 # <main> holds the content when it carries at least this share of the page's text; a
 # smaller <main> is taken as a misused landmark and the whole body is read instead.
 MAIN_MIN_SHARE = 0.3
@@ -790,7 +791,13 @@ def _assemble(items: Iterable[Item]) -> list[_Part]:
 
 
 def _is_list_line(line: str) -> bool:
-    return line.count(" ") < LIST_LINE_MAX_WORDS and not line.endswith((".", "!", "?"))
+    """A short line that names something: not a sentence, and not a bare figure ("300K+",
+    "$149", "99%"), whose caption on the next line belongs with it."""
+    return (
+        line.count(" ") < LIST_LINE_MAX_WORDS
+        and not line.endswith((".", "!", "?"))
+        and _NAMING_WORD.search(line) is not None
+    )
 
 
 # ASCII whitespace (as str.split() reads it) made a space, every other byte an "x".

@@ -256,9 +256,11 @@ def test_short_lines_of_divs_under_a_heading_are_list_items() -> None:
     ]
 
 
-def test_a_sentence_or_a_table_keeps_the_lines_of_a_body_together() -> None:
+def test_a_sentence_a_figure_or_a_table_keeps_the_lines_of_a_body_together() -> None:
     sentence = page("<h3>Payroll</h3><div>Monthly runs</div><div>We file every return on time.</div>")
     assert texts(sentence) == ["Payroll\nMonthly runs We file every return on time."]
+    figures = page("<h3>Our record</h3><div>300K+</div><div>Calls answered</div><div>99%</div><div>On time</div>")
+    assert texts(figures) == ["Our record\n300K+ Calls answered 99% On time"]
     table = page("<h3>Rates</h3><table><tr><td>Data entry</td><td>$6/hour</td></tr></table>")
     assert texts(table) == ["Rates\nData entry $6/hour"]
 
