@@ -23,7 +23,7 @@ from .errors import AnalyzerError
 from .evaluate import evaluate, keyword_predictor, model_predictor, read_labeled
 from .extract import extract_blocks, extract_text
 from .html_report import DEFAULT_TITLE, read_results, write_html
-from .markdown_input import is_markdown
+from .markdown_input import is_markdown, looks_like_html
 from .model import load_model, train
 from .progress import make_progress, summary_text
 from .report import Report
@@ -111,7 +111,7 @@ def classify_command(file: Any, as_json: bool, output_format: str, is_text: bool
     data = file.read()
     model = load_model(model_dir)
     text = data.decode("utf-8", errors="replace")
-    if is_text or not (_looks_like_html(text) or is_markdown(text)):
+    if is_text or not (looks_like_html(text) or is_markdown(text)):
         report = classify_text(text, model=model)
     else:
         report = classify_html(text, url=url or _file_url(file), model=model)
@@ -285,11 +285,6 @@ def extract_command(source: str, as_json: bool, **options: Any) -> None:
                                   ensure_ascii=False))
     else:
         click.echo(extract_text(html))
-
-
-def _looks_like_html(text: str) -> bool:
-    head = text[:2000].lower()
-    return "<html" in head or "<body" in head or "<div" in head or "<p" in head or "<!doctype" in head
 
 
 def _file_url(file: Any) -> str | None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sklearn.metrics import f1_score
 
 from .extract import extract_text
 from .model import BlockModel, load_model
@@ -105,8 +107,16 @@ def evaluate(pages: Sequence[LabeledPage], predict: Callable[[str], Prediction])
     return score(results)
 
 
+def offered_f1(expected: Sequence[Collection[str]], got: Sequence[Collection[str]]) -> dict[str, float]:
+    """Each label's F1 over pages (or sites) of whether it is offered; 1 where none expects or gets it."""
+    return {
+        label: round(float(f1_score([label in e for e in expected], [label in g for g in got], zero_division=1.0)), 4)
+        for label in LABELS
+    }
+
+
 def score(results: Sequence[tuple[LabeledPage, Prediction]]) -> Scores:
-    f1 = {label: _f1(results, label) for label in LABELS}
+    f1 = offered_f1([page.offered for page, _ in results], [offered for _, (offered, _, _) in results])
     mistakes = [
         {"id": page.id, "expected": page.offered, "got": offered, "primary": primary, "expected_primary": page.primary}
         for page, (offered, primary, _) in results
@@ -122,21 +132,6 @@ def score(results: Sequence[tuple[LabeledPage, Prediction]]) -> Scores:
         vendor_accuracy=round(sum(bool(page.offered) == bool(offered) for page, (offered, _, _) in results) / n, 4),
         mistakes=mistakes,
     )
-
-
-def _f1(results: Sequence[tuple[LabeledPage, Prediction]], label: str) -> float:
-    pairs = list(_membership(results, label))
-    true_positive = sum(truth and guess for truth, guess in pairs)
-    predicted = sum(guess for _, guess in pairs)
-    actual = sum(truth for truth, _ in pairs)
-    if not predicted and not actual:
-        return 1.0
-    return round(2 * true_positive / (predicted + actual), 4)
-
-
-def _membership(results: Sequence[tuple[LabeledPage, Prediction]], label: str) -> Iterator[tuple[bool, bool]]:
-    for page, (offered, _, _) in results:
-        yield label in page.offered, label in offered
 
 
 def _total_variation(expected: dict[str, float], got: dict[str, float]) -> float:

@@ -28,13 +28,18 @@ _MIN_STRUCTURE_LINES = 2
 _renderer = MarkdownIt("commonmark", {"html": False})
 
 
+def looks_like_html(document: str | bytes) -> bool:
+    """Whether the document's opening has markup that only HTML has."""
+    if _HTML_MARKUP.search(_bytes(document[:_QUICK_SNIFF_BYTES])):
+        return True  # nearly every HTML page says so in its first line or two
+    return bool(_HTML_MARKUP.search(_bytes(document[:_SNIFF_BYTES])))
+
+
 def is_markdown(document: str | bytes) -> bool:
     """Whether the document is Markdown: front matter or Markdown headings and lists, and no HTML markup."""
-    if _HTML_MARKUP.search(_bytes(document[:_QUICK_SNIFF_BYTES])):
-        return False  # nearly every HTML page says so in its first line or two
-    opening = _bytes(document[:_SNIFF_BYTES])
-    if _HTML_MARKUP.search(opening):
+    if looks_like_html(document):
         return False
+    opening = _bytes(document[:_SNIFF_BYTES])
     return bool(_FRONT_MATTER.match(opening)) or len(_MARKDOWN_STRUCTURE.findall(opening)) >= _MIN_STRUCTURE_LINES
 
 

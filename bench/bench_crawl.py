@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import analyzer
 from analyzer import Settings
-from analyzer.taxonomy import LABELS
+from analyzer.evaluate import offered_f1
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 EVAL = SHARED / "eval"
@@ -134,16 +134,6 @@ def scan_site(site: dict[str, Any], settings: Settings) -> SiteResult:
     )
 
 
-def macro_f1(results: list[SiteResult]) -> tuple[float, dict[str, float]]:
-    scores = {}
-    for label in LABELS:
-        tp = sum(label in r.offered and label in r.expected for r in results)
-        fp = sum(label in r.offered and label not in r.expected for r in results)
-        fn = sum(label not in r.offered and label in r.expected for r in results)
-        scores[label] = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
-    return statistics.mean(scores.values()), scores
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=1, help="repeat the whole bench; timings are medians")
@@ -175,7 +165,8 @@ def main() -> None:
     hits = sum(r.hit for r in results)
     others = sum(r.fetched - 1 for r in results)
     services = sum(r.services_fetched for r in results)
-    f1, per_label = macro_f1(results)
+    per_label = offered_f1([r.expected for r in results], [r.offered for r in results])
+    f1 = statistics.mean(per_label.values())
     print()
     print(f"sites with a services page chosen   {hits}/{len(results)}   (target >= 11)")
     print(f"non-home pages that are services    {services}/{others} = {services / max(others, 1):.1%}   (target >= 80%)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analyzer.extract import extract_text, page_title, parse_page
-from analyzer.markdown_input import is_markdown, markdown_to_html
+from analyzer.markdown_input import is_markdown, looks_like_html, markdown_to_html
 
 SERVICES_MD = """---
 title: "Our services"
@@ -34,6 +34,14 @@ def test_markdown_is_told_from_html() -> None:
     assert not is_markdown(html_with_markdown_lines)
     assert not is_markdown("Just one line of plain text.")
     assert not is_markdown(b"")
+
+
+def test_html_is_told_by_its_markup_not_by_a_stray_angle_bracket() -> None:
+    assert looks_like_html("<section><h2>Services</h2><ul><li>Data entry</li></ul></section>")
+    assert looks_like_html(b"<!DOCTYPE html><title>x</title>")
+    assert looks_like_html("x" * 5000 + "<div>late markup</div>")  # past the quick first look
+    assert not looks_like_html("Orders of < 5 seats, and a <presentation> of our work")
+    assert not looks_like_html(SERVICES_MD)
 
 
 def test_a_markdown_page_gives_one_block_per_section_and_its_front_matter_title() -> None:
