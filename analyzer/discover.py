@@ -64,8 +64,9 @@ EXTRA_SIGNAL = 0.5      # each further independent sign
 GROUP_WEIGHT = 4.0      # a link in a "Services" dropdown or under an "Our services" heading
 CHILD_WEIGHT = 4.5      # a services page's link to a page beneath its own path
 HUB_ITEM_WEIGHT = 4.0   # a link in a services page's content (its cards' "Learn more")
-# Each page already taken from a group (one dropdown, one hub's children) lowers the next one
-# from that group by this much, so a vendor with two lines of business is read on both.
+# Each page already taken from a group (one dropdown, one column of a mega-menu's services
+# dropdown, one hub's children) lowers the next one from that group by this much, so a vendor
+# with two lines of business is read on both.
 DIVERSITY_PENALTY = 1.0
 # Stop once the services pages fetched hold this many distinct offering blocks beyond those
 # of the home page: a full services hub and then some, or one page for each of three lines of
@@ -469,7 +470,9 @@ class _Place:
 
 class _Places:
     """Where the nodes of one page sit: each one's region, whether in a menu or footer, and its
-    dropdown's label. What an ancestor says of its descendants is read once per page."""
+    dropdown's label, with the column's own heading when the dropdown is a mega-menu whose
+    columns ("Contact Center", "Legal Support") carry no services word of their own. What an
+    ancestor says of its descendants is read once per page."""
 
     def __init__(self) -> None:
         self._ancestors: dict[int, tuple[str, bool, bool]] = {}
@@ -478,7 +481,7 @@ class _Places:
     def of(self, node: LexborNode) -> _Place:
         region = 0
         in_menu = in_footer = False
-        group = ""
+        group = column = ""
         child, child_tag, ancestor = node, node.tag, node.parent
         while ancestor is not None:
             tag, menu_mark, footer_mark = self._marks(ancestor)
@@ -489,7 +492,11 @@ class _Places:
             if not region and tag in REGION_TAGS:
                 region = ancestor.mem_id
             if not group and (tag == "li" or in_menu) and child_tag in ("ul", "ol", "div"):
-                group = self._toggle_label(ancestor, child)
+                toggle = self._toggle_text(ancestor, child)
+                if _is_label(toggle):
+                    group = f"{toggle} / {column}" if column else toggle
+                elif not column and len(toggle.split()) <= LABEL_MAX_WORDS:
+                    column = toggle
             child, child_tag, ancestor = ancestor, tag, ancestor.parent
         return _Place(region, in_menu, in_footer, group)
 
@@ -505,21 +512,20 @@ class _Places:
             found = self._ancestors[node.mem_id] = (tag, menu, footer)
         return found
 
-    def _toggle_label(self, parent: LexborNode, submenu: LexborNode) -> str:
+    def _toggle_text(self, parent: LexborNode, submenu: LexborNode) -> str:
         key = (parent.mem_id, submenu.mem_id)
-        label = self._toggles.get(key)
-        if label is None:
-            label = self._toggles[key] = _toggle_label(parent, submenu)
-        return label
+        text = self._toggles.get(key)
+        if text is None:
+            text = self._toggles[key] = _toggle_text(parent, submenu)
+        return text
 
 
-def _toggle_label(parent: LexborNode, submenu: LexborNode) -> str:
-    """The label of a dropdown: the parent's first child, when the link is in a later one."""
+def _toggle_text(parent: LexborNode, submenu: LexborNode) -> str:
+    """The words of a dropdown's toggle: the parent's first child, when the link is in a later one."""
     first = next(iter(parent.iter()), None)
     if first is None or first.mem_id == submenu.mem_id or first.tag not in TOGGLE_TAGS:
         return ""
-    label = _words(first.text(separator=" "))
-    return label if _is_label(label) else ""
+    return _words(first.text(separator=" "))
 
 
 def _score(link: Link, *, source_dir: str | None, hub_content: bool, chrome: Set[str]) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,23 @@ def test_dropdown_items_are_services() -> None:
         <a href="/claims">Claims handling</a><a href="/payroll">Payroll</a></div></li>
       <li><a href="/pricing">Pricing</a></li></ul></nav></body></html>"""
     assert set(ranked(html)) == {"https://www.vendor.example/claims", "https://www.vendor.example/payroll"}
+
+
+def test_columns_of_a_services_mega_menu_are_read_in_turn() -> None:
+    html = """<html><body><nav><ul>
+      <li class="dropdown"><a href="#">Services</a><ul class="dropdown-menu">
+        <li class="dropdown-submenu"><a href="#">Contact Center</a><ul>
+          <li><a href="/inbound">Inbound calls</a></li><li><a href="/outbound">Outbound calls</a></li>
+          <li><a href="/chat">Chat support</a></li></ul></li>
+        <li class="dropdown-submenu"><a href="#">Legal Support</a><ul>
+          <li><a href="/document-review">Document review</a></li><li><a href="/contracts">Contracts</a></li></ul></li>
+      </ul></li></ul></nav></body></html>"""
+    url = "https://www.vendor.example/"
+    links = page_links(html, url, Site.of(FetchedPage(url, url, 200, html, "text/html")))
+    assert {link.group for link in links} == {"services / contact center", "services / legal support"}
+    queue = {c.key: c for c in rank_links(links, depth=1)}
+    first_two = [c.url.removeprefix(url) for c in discovery._pick(queue, set(), Counter(), 2)]
+    assert sorted(first_two) == ["document-review", "inbound"]  # one line of business each
 
 
 def test_section_labels_name_their_links() -> None:
