@@ -6,7 +6,8 @@ Quality: `offered` per-label F1 and macro-F1, primary accuracy, mix error and ve
 ../shared/eval/pages.jsonl (60 real vendor pages), for the model and for the keyword baseline
 (counting taxonomy phrases in the same extracted text); vendor accuracy on the 165 WCXB service
 pages; the 95% bootstrap intervals of the model's figures (1,000 resamples of the pages), which
-say how much of a gap to a floor a set this small can tell from chance; and the grouped cross-validation figures the manifest recorded at training time.
+say how much of a gap to a floor a set this small can tell from chance; and the grouped
+cross-validation figures the manifest recorded at training time.
 Speed: median time to classify the extracted blocks of pages of about 50 KB (extraction
 excluded), median model load time (hash check and unpickling), and the model file's size.
 Measuring only: nothing here feeds back into training.
