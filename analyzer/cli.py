@@ -107,7 +107,10 @@ def scan_command(url: str, as_json: bool, output_format: str, **options: Any) ->
               help="Model folder (default: the shipped model).")
 def classify_command(file: Any, as_json: bool, output_format: str, is_text: bool, url: str | None,
                      model_dir: str | None) -> None:
-    """Classify a saved HTML, Markdown or text file (- for stdin), with no network."""
+    """Classify a saved HTML, Markdown or text file (- for stdin), with no network.
+
+    Exits 1 when the page could not be classified (the report says why).
+    """
     data = file.read()
     model = load_model(model_dir)
     text = data.decode("utf-8", errors="replace")
@@ -116,6 +119,8 @@ def classify_command(file: Any, as_json: bool, output_format: str, is_text: bool
     else:
         report = classify_html(text, url=url or _file_url(file), model=model)
     click.echo(_render(report, _output_format(as_json, output_format)), nl=False)
+    if not report.ok:
+        sys.exit(1)
 
 
 @cli.command("batch")

@@ -14,6 +14,7 @@
     │   ├── RobotsDisallowed       kind "robots"
     │   ├── NeedsJavaScript        kind "needs_js"
     │   ├── NoServicesPage         kind "no_services_page"
+    │   ├── NotEnglish             kind "not_english": the model reads English only
     │   └── InternalError          kind "internal": a bug, reported as a row instead of a crash
     ├── ModelError                 the shipped model is missing, altered or from another version
     ├── CorpusError                a corpus file is malformed
@@ -90,6 +91,10 @@ class NeedsJavaScript(ScanError):
 
 class NoServicesPage(ScanError):
     kind = "no_services_page"
+
+
+class NotEnglish(ScanError):
+    kind = "not_english"
 
 
 class InternalError(ScanError):

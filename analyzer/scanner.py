@@ -16,6 +16,7 @@ from .config import Settings
 from .discover import discover, needs_javascript
 from .extract import Block, ParsedPage, drop_repeated, parse_page
 from .fetch import FetchedPage, Fetcher, normalize_input_url
+from .language import foreign_language
 from .model import BlockModel, decide_labels, load_model
 from .report import BlockPrediction, PageInfo, Report, build_report, error_report
 from .taxonomy import CLASSES, NONE, find_claims
@@ -50,15 +51,18 @@ def classify_pages(
     if len(pages) >= 2:  # with two pages only their shared opening and closing runs go
         blocks_by_page = drop_repeated(blocks_by_page)
     blocks = [block for page_blocks in blocks_by_page for block in page_blocks]
+    page_infos = [
+        PageInfo(page.url or url, page.role, page.http_status, sum(len(b.text) for b in page_blocks))
+        for page, page_blocks in zip(pages, blocks_by_page, strict=True)
+    ]
+    foreign = _not_english("\n".join(block.text for block in blocks), final_url or url)
+    if foreign is not None:
+        return error_report(url, foreign, pages=page_infos, model=model.info)
     predictions = predict_blocks(blocks, model)
     claim_text = "\n".join([*(page.title for page in parsed), *(b.text for b in blocks)])
     if home is not None:
         home = parse_page(home) if isinstance(home, str) else home
         claim_text += "\n" + home.title + "\n" + home.text
-    page_infos = [
-        PageInfo(page.url or url, page.role, page.http_status, sum(len(b.text) for b in page_blocks))
-        for page, page_blocks in zip(pages, blocks_by_page, strict=True)
-    ]
     return build_report(
         url,
         predictions,
@@ -93,6 +97,9 @@ def classify_html(html: str | bytes, *, url: str | None = None, model: BlockMode
 def classify_text(text: str, *, model: BlockModel | None = None) -> Report:
     """Classify plain text: each paragraph (blank-line separated) is one block."""
     model = model or load_model()
+    foreign = _not_english(text, "")
+    if foreign is not None:
+        return error_report("", foreign, model=model.info)
     blocks = [Block(" ".join(chunk.split()), "paragraph") for chunk in text.split("\n\n") if chunk.strip()]
     return build_report(
         "", predict_blocks(blocks, model), final_url=None, claim=sorted(find_claims(text)), model=model.info
@@ -229,6 +236,14 @@ def _rendered(home: FetchedPage) -> ParsedPage:
     if needs_javascript(parsed.tree):
         raise errors.NeedsJavaScript(f"{home.final_url} shows almost no text without JavaScript", url=home.final_url)
     return parsed
+
+
+def _not_english(text: str, url: str) -> errors.NotEnglish | None:
+    """The error for text the model cannot read: text surely in another language than English."""
+    language = foreign_language(text)
+    if language is None:
+        return None
+    return errors.NotEnglish(f"the text is written in {language}; the model reads English only", url=url)
 
 
 def _settings(settings: Settings | None, allow_private: bool | None) -> Settings:

@@ -78,6 +78,12 @@ def test_classify_plain_text() -> None:
     assert json.loads(result.stdout)["primary"] == "LPO"
 
 
+def test_classify_exits_1_for_a_page_in_another_language() -> None:
+    result = CliRunner().invoke(cli, ["classify", str(SITES / "nordlicht" / "services.html")])
+    assert result.exit_code == 1
+    assert "not_english" in result.output and "German" in result.output
+
+
 def test_classify_markdown_reads_each_listed_service() -> None:
     markdown = (
         "---\ntitle: Services\n---\n# Our services\n\n## Medical billing\n\n"

@@ -1,0 +1,71 @@
+"""English or not: the model reads English only, and says so rather than answer for other languages."""
+
+from __future__ import annotations
+
+import analyzer
+from analyzer.language import MIN_WORDS, foreign_language
+
+from .server import SITES, SiteServer
+
+SPANISH = (
+    "Somos un equipo de cuarenta personas en Medellín. Atendemos las llamadas de sus clientes, registramos "
+    "facturas y recibos todos los días, preparamos la nómina de cada mes y respondemos los correos en menos "
+    "de dos horas. Trabajamos para tiendas, clínicas y despachos contables de toda América Latina desde hace "
+    "once años, con contratos claros y sin permanencia mínima."
+)
+FRENCH = (
+    "Notre cabinet accompagne les entreprises de taille moyenne dans la saisie de leurs factures, le "
+    "rapprochement bancaire et la préparation des fiches de paie. Nos collaborateurs, basés à Lille et à "
+    "Tunis, répondent aussi au téléphone pour vos clients du lundi au samedi, et vous remettent chaque mois "
+    "un tableau de bord simple et lisible."
+)
+VIETNAMESE = (
+    "Chúng tôi là công ty dịch vụ tại Đà Nẵng với hơn hai trăm nhân viên. Chúng tôi nhận cuộc gọi của khách "
+    "hàng, nhập dữ liệu hóa đơn mỗi ngày, làm bảng lương hàng tháng và trả lời thư điện tử cho các cửa hàng, "
+    "phòng khám và công ty kế toán ở Nhật Bản, Úc và Singapore trong suốt mười năm qua."
+)
+ENGLISH_PROSE = (
+    "We are a team of forty people in Medellín. We answer your customers' calls, key in invoices and receipts "
+    "every day, run the payroll each month and reply to emails within two hours. For eleven years we have "
+    "worked for shops, clinics and accounting firms across Latin America, on clear contracts with no minimum term."
+)
+ENGLISH_LIST = "\n".join([
+    "Inbound Customer Care", "Outbound Telesales", "Live Chat Support", "Email Ticket Handling", "Order Taking",
+    "Data Entry", "Invoice Processing", "Payroll Processing", "Bank Reconciliation", "Medical Billing",
+    "Medical Coding", "Claims Processing", "Legal Research", "Document Review", "Contract Abstraction",
+    "Market Research", "Equity Research", "Web Development", "Mobile Apps", "Cloud Migration", "QA Testing",
+])
+
+
+def test_other_languages_are_named() -> None:
+    assert foreign_language(SPANISH) == "Spanish"
+    assert foreign_language(FRENCH) == "French"
+    assert foreign_language(VIETNAMESE) == "Vietnamese"
+
+
+def test_english_prose_and_a_bare_list_of_service_names_are_english() -> None:
+    assert len(ENGLISH_LIST.split()) >= MIN_WORDS  # long enough to be judged, and nearly no function words
+    assert foreign_language(ENGLISH_PROSE) is None
+    assert foreign_language(ENGLISH_LIST) is None
+
+
+def test_too_little_text_or_template_latin_is_not_judged() -> None:
+    assert foreign_language("Lohnabrechnung und Buchhaltung für Handwerksbetriebe") is None
+    lorem = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore. " * 6
+    assert foreign_language(lorem) is None
+
+
+def test_a_german_site_is_reported_not_english() -> None:
+    with SiteServer(SITES / "nordlicht") as server:
+        report = analyzer.scan(server.url + "/", allow_private=True)
+    assert report.status == "error" and report.error is not None
+    assert report.error.kind == "not_english" and "German" in report.error.message
+    assert [page.url.removeprefix(server.url) for page in report.pages] == ["/services.html"]
+    assert report.offered == [] and not any(report.mix.values())
+
+
+def test_classify_says_not_english_for_saved_pages_and_text() -> None:
+    html = (SITES / "nordlicht" / "services.html").read_text(encoding="utf-8")
+    assert analyzer.classify_html(html).error.kind == "not_english"
+    assert analyzer.classify_text(SPANISH).error.kind == "not_english"
+    assert analyzer.classify_text(ENGLISH_PROSE).status == "ok"
