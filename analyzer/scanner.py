@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from . import errors
 from .config import Settings
-from .discover import discover, needs_javascript
+from .discover import Site, discover, english_version, needs_javascript
 from .extract import Block, ParsedPage, drop_repeated, parse_page
 from .fetch import FetchedPage, Fetcher, normalize_input_url
 from .language import foreign_language
@@ -194,7 +194,8 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
         deadline = asyncio.get_running_loop().time() + settings.site_timeout
         async with asyncio.timeout_at(deadline):
             home = await fetcher.fetch(start)
-        home_parsed = _rendered(home)
+            home_parsed = _rendered(home)
+            home, home_parsed = await _in_english(home, home_parsed, fetcher)
         home_read = replace(home_parsed, tree=None)
         # discovery keeps the pages it has when the site budget runs out, rather than failing
         crawl = discover(home, fetcher, settings, deadline=deadline, home_parsed=home_parsed)
@@ -228,6 +229,19 @@ def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:
             return await fetcher.fetch(normalize_input_url(url))
 
     return asyncio.run(fetch())
+
+
+async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -> tuple[FetchedPage, ParsedPage]:
+    """The home page's English version with its parse, when it names one that loads; else the home page."""
+    english = english_version(home, parsed.tree)
+    if english is None:
+        return home, parsed
+    try:
+        page = await fetcher.fetch(english, may_redirect=Site.of(home, parsed.tree).contains)
+        return page, _rendered(page)
+    except errors.ScanError as exc:
+        logger.info("keeping %s: its English version %s failed: %s", home.final_url, english, exc)
+        return home, parsed
 
 
 def _rendered(home: FetchedPage) -> ParsedPage:

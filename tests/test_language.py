@@ -69,3 +69,20 @@ def test_classify_says_not_english_for_saved_pages_and_text() -> None:
     assert analyzer.classify_html(html).error.kind == "not_english"
     assert analyzer.classify_text(SPANISH).error.kind == "not_english"
     assert analyzer.classify_text(ENGLISH_PROSE).status == "ok"
+
+
+def test_a_home_page_in_another_language_is_left_for_its_english_version() -> None:
+    with SiteServer(SITES / "zweisprachig") as server:
+        report = analyzer.scan(server.url + "/", allow_private=True)
+        requested = server.requests
+    assert report.status == "ok" and report.final_url == server.url + "/en/"
+    assert [page.url.removeprefix(server.url) for page in report.pages] == ["/en/services.html"]
+    assert report.offered == ["BPO"]
+    assert "/services.html" not in requested  # the German pages are not read
+
+
+def test_an_english_version_that_fails_leaves_the_home_page_as_it_is() -> None:
+    with SiteServer(SITES / "zweisprachig", routes={"/en/": "/_fault/status/404"}) as server:
+        report = analyzer.scan(server.url + "/", allow_private=True)
+    assert report.error is not None and report.error.kind == "not_english"
+    assert report.final_url == server.url + "/"
