@@ -44,7 +44,8 @@ def classify_pages(
     home: str | ParsedPage | None = None,
 ) -> Report:
     """Classify already-fetched pages of one vendor; the home page (HTML or parsed), if given,
-    is read for its claim."""
+    is read for its claim. Pages surely written in another language than English give an
+    error report (``not_english``): the model cannot read them."""
     model = model or load_model()
     parsed = [page.parsed or parse_page(page.html, url=page.url) for page in pages]
     blocks_by_page = [page.blocks for page in parsed]
