@@ -6,9 +6,9 @@ menu, a dropdown under "Services", a section headed "Our services"). The best li
 fetched through the Fetcher a few at a time; a services page's own links to its child pages
 (``/services/data-entry``) or to the pages its cards describe join the queue one level down.
 The crawl stops at ``settings.max_pages`` pages, when no link left looks like a services
-page, or once the pages fetched hold enough distinct text to judge the vendor by. A home page
-in another language that names its English version is left for that version first (the model
-reads English). When the home page links to nothing useful, ``sitemap.xml`` (and the ``Sitemap:`` lines of robots.txt)
+page, or once the pages fetched hold enough distinct text to judge the vendor by. (Before the
+crawl, the scan trades a home page in another language for the English version it names,
+``english_alternate``: the model reads English.) When the home page links to nothing useful, ``sitemap.xml`` (and the ``Sitemap:`` lines of robots.txt)
 is read instead; when nothing is found at all, the home page itself is classified.
 """
 
@@ -256,20 +256,20 @@ async def discover(
     return pages or [FoundPage(home, "home", home_parsed)]
 
 
-def english_version(home: FetchedPage, tree: LexborHTMLParser | None = None) -> str | None:
-    """The URL of the home page's English version, when the page says it is in another language
-    and names one on the same site (``<link rel="alternate" hreflang="en" href="/en/">``)."""
-    root = _tree(home.html if tree is None else tree)
-    site = Site.of(home, root)
-    if root is None or site.language in (None, "en"):
+def english_alternate(page: FetchedPage, tree: LexborHTMLParser | None = None) -> str | None:
+    """The same-site URL a page names as its English version, other than itself
+    (``<link rel="alternate" hreflang="en" href="/en/">``)."""
+    root = _tree(page.html if tree is None else tree)
+    if root is None:
         return None
+    site = Site.of(page, root)
     for link in root.css("link[hreflang]"):
         if "alternate" not in (link.attrs.get("rel") or "").lower().split():
             continue
         if (link.attrs.get("hreflang") or "").lower().split("-")[0] != "en":
             continue
-        url = clean_url(_join(home.final_url, link.attrs.get("href") or ""))
-        if url is not None and site.contains(url) and url_key(url) != url_key(home.final_url):
+        url = clean_url(_join(page.final_url, link.attrs.get("href") or ""))
+        if url is not None and site.contains(url) and url_key(url) != url_key(page.final_url):
             return url
     return None
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from . import errors
 from .config import Settings
-from .discover import Site, discover, english_version, needs_javascript
+from .discover import Site, discover, english_alternate, needs_javascript
 from .extract import Block, ParsedPage, drop_repeated, parse_page
 from .fetch import FetchedPage, Fetcher, normalize_input_url
 from .language import foreign_language
@@ -233,12 +233,16 @@ def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:
 
 
 async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -> tuple[FetchedPage, ParsedPage]:
-    """The home page's English version with its parse, when it names one that loads; else the home page."""
-    english = english_version(home, parsed.tree)
+    """The home page's English version with its parse, when the home page is in another language
+    (declared, or else read from its text) and names an English version that loads; else the home page."""
+    english = english_alternate(home, parsed.tree)
     if english is None:
         return home, parsed
+    site = Site.of(home, parsed.tree)
+    if site.language in (None, "en") and foreign_language(parsed.text) is None:
+        return home, parsed
     try:
-        page = await fetcher.fetch(english, may_redirect=Site.of(home, parsed.tree).contains)
+        page = await fetcher.fetch(english, may_redirect=site.contains)
         return page, _rendered(page)
     except errors.ScanError as exc:
         logger.info("keeping %s: its English version %s failed: %s", home.final_url, english, exc)

@@ -142,18 +142,17 @@ def test_translations_dropped() -> None:
     assert ranked(prefixed, "https://vendor.example/en/") == ["https://vendor.example/en/services"]
 
 
-def test_english_version_of_a_home_page_in_another_language() -> None:
-    def english(lang: str, links: str, url: str = "https://vendor.example/") -> str | None:
-        html = f'<html lang="{lang}"><head>{links}</head><body><p>Hallo</p></body></html>'
-        return discovery.english_version(FetchedPage(url, url, 200, html, "text/html"))
+def test_english_alternate_of_a_page() -> None:
+    def english(links: str, url: str = "https://vendor.example/") -> str | None:
+        html = f'<html lang="de"><head>{links}</head><body><p>Hallo</p></body></html>'
+        return discovery.english_alternate(FetchedPage(url, url, 200, html, "text/html"))
 
     alternates = '<link rel="alternate" hreflang="de" href="/"><link rel="alternate" hreflang="en-US" href="/en/">'
-    assert english("de-DE", alternates) == "https://vendor.example/en/"
-    assert english("en", alternates) is None  # already English
-    assert english("", alternates) is None  # says nothing of its language
-    assert english("de", '<link rel="alternate" hreflang="en" href="https://elsewhere.example/en/">') is None
-    assert english("de", '<link rel="canonical" hreflang="en" href="/en/">') is None
-    assert english("de", '<link rel="alternate" hreflang="en" href="/">') is None  # the page itself
+    assert english(alternates) == "https://vendor.example/en/"
+    assert english('<link rel="alternate" hreflang="fr" href="/fr/">') is None
+    assert english('<link rel="alternate" hreflang="en" href="https://elsewhere.example/en/">') is None
+    assert english('<link rel="canonical" hreflang="en" href="/en/">') is None
+    assert english('<link rel="alternate" hreflang="en" href="/">') is None  # the page itself
 
 
 # --- crawling real sites -----------------------------------------------------------------

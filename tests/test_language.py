@@ -81,6 +81,14 @@ def test_a_home_page_in_another_language_is_left_for_its_english_version() -> No
     assert "/services.html" not in requested  # the German pages are not read
 
 
+def test_a_home_page_is_judged_by_its_text_when_it_declares_no_language_or_english() -> None:
+    with SiteServer(SITES / "zweisprachig") as server:
+        undeclared = analyzer.scan(server.url + "/ohne-lang.html", allow_private=True)  # German text, no lang
+        english = analyzer.scan(server.url + "/english-declared.html", allow_private=True)
+    assert undeclared.final_url == server.url + "/en/" and undeclared.offered == ["BPO"]
+    assert english.final_url == server.url + "/english-declared.html"  # already English: kept
+
+
 def test_an_english_version_that_fails_leaves_the_home_page_as_it_is() -> None:
     with SiteServer(SITES / "zweisprachig", routes={"/en/": "/_fault/status/404"}) as server:
         report = analyzer.scan(server.url + "/", allow_private=True)
