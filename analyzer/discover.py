@@ -8,8 +8,9 @@ fetched through the Fetcher a few at a time; a services page's own links to its 
 The crawl stops at ``settings.max_pages`` pages, when no link left looks like a services
 page, or once the pages fetched hold enough distinct text to judge the vendor by. (Before the
 crawl, the scan trades a home page in another language for the English version it names,
-``english_alternate``: the model reads English.) When the home page links to nothing useful, ``sitemap.xml`` (and the ``Sitemap:`` lines of robots.txt)
-is read instead; when nothing is found at all, the home page itself is classified.
+``english_alternate``: the model reads English.) When the home page links to nothing useful,
+``sitemap.xml`` (and the ``Sitemap:`` lines of robots.txt) is read instead; when nothing is
+found at all, the home page itself is classified.
 """
 
 from __future__ import annotations
