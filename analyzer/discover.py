@@ -324,6 +324,7 @@ def page_links(html: str | LexborHTMLParser | None, base_url: str, site: Site) -
     if root is None:
         return []
     own_key = url_key(base_url)
+    base_url = _document_base(tree, base_url)
     origin = _origin(base_url)
     keys: set[str] = set()
     found: list[tuple[str, str, str, str, _Place]] = []
@@ -419,6 +420,18 @@ def _cached_target(base: str, href: str, site: Site) -> tuple[str, str] | None:
     if cleaned is None or not site.contains(cleaned) or _skipped(cleaned):
         return None
     return cleaned, _key_of_clean(cleaned)
+
+
+def _document_base(tree: LexborHTMLParser, url: str) -> str:
+    """The URL a page's relative links resolve against: its ``<base href>``, if it has one."""
+    base = tree.css_first("base[href]")
+    if base is None:
+        return url
+    try:
+        resolved = urljoin(url, (base.attrs.get("href") or "").strip())
+    except ValueError:
+        return url
+    return resolved if urlsplit(resolved).scheme in ("http", "https") else url
 
 
 def _link_target(base: str, href: str, site: Site) -> tuple[str, str] | None:

@@ -6,7 +6,9 @@
 - size: the body cap, counted while streaming and again after decompression, which decode.py
   does in bounded steps (httpx would inflate a whole 64 KiB read of a gzip bomb to 64 MiB);
 - safety: every connection goes through guard.py, which refuses non-public addresses where
-  the socket is opened; redirects are followed here, by hand, so each hop is vetted again;
+  the socket is opened; redirects are followed here, by hand, so each hop is vetted again,
+  and so is a page's ``<meta http-equiv="refresh">`` to another URL, which a browser follows
+  like a redirect (old sites' home pages often are only that);
 - politeness: robots.txt (RFC 9309, parsed by protego), its Crawl-delay, and at most
   ``per_host`` requests at once to one host, over at most ``per_host`` connections that its
   requests share (kept alive ``KEEPALIVE_EXPIRY`` seconds; see guard.GuardedTransport);
@@ -18,17 +20,20 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import html as html_entities
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 from protego import Protego
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from . import errors
 from .config import Settings
@@ -57,6 +62,13 @@ KEEPALIVE_EXPIRY = 5.0
 # little (a redirect's second host, a site a later URL of the list repeats) and the
 # descriptors stay well under the usual limits.
 POOLS_PER_SLOT = 2
+# A cheap test before a page is parsed for its refresh: nearly no page has one.
+_REFRESH_MARK = re.compile(r"http-equiv\s*=\s*[\"']?\s*refresh", re.IGNORECASE)
+# The content of a refresh (HTML's "shared declarative refresh steps"): the delay, then the URL.
+_REFRESH_CONTENT = re.compile(r"^\s*(\d*)(?:\.\d*)?\s*[;,]?\s*(?:url\s*=\s*)?(.*)$", re.IGNORECASE | re.DOTALL)
+# A refresh this soon stands for a redirect; a later one (a session timeout, "you will be taken
+# to our new site") leaves a reader on the page first, and the page is what is read.
+REFRESH_MAX_DELAY = 10
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,7 @@ class _Answer:
     headers: httpx.Headers
     body: bytes
     charset: str | None
+    redirects: int = 0
 
 
 @dataclass
@@ -147,13 +160,28 @@ class Fetcher:
         await self._client.aclose()
 
     async def fetch(self, url: str, *, may_redirect: Callable[[str], bool] | None = None) -> FetchedPage:
-        """GET an HTML page, following redirects; raises a ScanError subclass on failure.
+        """GET an HTML page, following redirects and meta refreshes; raises a ScanError subclass on failure.
 
         ``may_redirect`` vets each redirect target before it is requested (discovery uses it
-        to stay on the vendor's site).
+        to stay on the vendor's site). Redirects and refreshes share ``settings.max_redirects``.
         """
-        answer = await self._follow(url, self.settings.max_bytes, obey_robots=self.settings.obey_robots,
-                                    may_redirect=may_redirect)
+        current, hops = url, self.settings.max_redirects
+        while True:
+            answer = await self._follow(current, self.settings.max_bytes, obey_robots=self.settings.obey_robots,
+                                        may_redirect=may_redirect, hops=hops)
+            html, content_type = self._html(answer)
+            target = refresh_target(html, answer.url)
+            if target is None:
+                return FetchedPage(url, answer.url, answer.status, html, content_type)
+            hops -= answer.redirects + 1
+            if hops < 0:
+                raise errors.TooManyRedirects(f"more than {self.settings.max_redirects} redirects from {url}",
+                                              url=answer.url)
+            current = self._vetted(answer.url, target, may_redirect)
+
+    @staticmethod
+    def _html(answer: _Answer) -> tuple[str, str]:
+        """The page's text and content type; raises when it is an error, empty or not HTML."""
         if answer.status >= 400:
             raise errors.HTTPStatusError(f"HTTP {answer.status} from {answer.url}", url=answer.url, status=answer.status)
         content_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -164,8 +192,7 @@ class Fetcher:
         if looks_binary(answer.body):
             raise errors.NotHTML(f"{answer.url} is labelled {content_type or 'nothing'} but its body is binary",
                                  url=answer.url)
-        html = decode_html(answer.body, answer.charset)
-        return FetchedPage(url, answer.url, answer.status, html, content_type or "text/html")
+        return decode_html(answer.body, answer.charset), content_type or "text/html"
 
     async def fetch_text(self, url: str) -> str | None:
         """A text resource such as sitemap.xml (gzipped or not); None when it is unavailable."""
@@ -192,21 +219,28 @@ class Fetcher:
 
     async def _follow(
         self, url: str, limit: int, *, obey_robots: bool, truncate: bool = False,
-        may_redirect: Callable[[str], bool] | None = None,
+        may_redirect: Callable[[str], bool] | None = None, hops: int | None = None,
     ) -> _Answer:
+        """The answer at the end of ``url``'s HTTP redirects, at most ``hops`` of them
+        (``settings.max_redirects`` by default)."""
+        hops = self.settings.max_redirects if hops is None else hops
         current = url
-        for _ in range(self.settings.max_redirects + 1):
+        for hop in range(hops + 1):
             if obey_robots:
                 await self._check_robots(current)
             answer = await self._request(current, limit, truncate)
             location = answer.headers.get("location")
             if answer.status not in REDIRECT_CODES or not location:
-                return answer
-            target = normalize_input_url(_join(current, location))
-            if may_redirect is not None and not may_redirect(target):
-                raise errors.ScanError(f"{current} redirects off the site to {target}", url=current)
-            current = target
+                return replace(answer, redirects=hop)
+            current = self._vetted(current, _join(current, location), may_redirect)
         raise errors.TooManyRedirects(f"more than {self.settings.max_redirects} redirects from {url}", url=current)
+
+    @staticmethod
+    def _vetted(source: str, target: str, may_redirect: Callable[[str], bool] | None) -> str:
+        target = normalize_input_url(target)
+        if may_redirect is not None and not may_redirect(target):
+            raise errors.ScanError(f"{source} redirects off the site to {target}", url=source)
+        return target
 
     async def _request(self, url: str, limit: int, truncate: bool) -> _Answer:
         """One URL, retried on resets, 429 and 502/503/504 with exponential backoff."""
@@ -340,6 +374,39 @@ async def _read_body(response: httpx.Response, limit: int, *, truncate: bool, ur
             raise errors.TooLarge(f"{url} is over the {limit}-byte cap", url=url)
         body += piece
     return bytes(body)
+
+
+def refresh_target(html: str, url: str) -> str | None:
+    """Where a page's ``<meta http-equiv="refresh" content="0; url=...">`` sends a browser
+    straight away (within REFRESH_MAX_DELAY seconds), when that is another page. A refresh
+    inside ``<noscript>`` is for browsers without JavaScript only, and is left alone like the
+    rest of such a page's fallback."""
+    if not _REFRESH_MARK.search(html):
+        return None
+    for meta in LexborHTMLParser(html).css("meta[http-equiv]"):
+        if (meta.attrs.get("http-equiv") or "").strip().lower() != "refresh" or _in_noscript(meta):
+            continue
+        found = _REFRESH_CONTENT.match(meta.attrs.get("content") or "")
+        written = found.group(2).strip().strip("\"'").strip() if found else ""
+        if not written or int(found.group(1) or 0) > REFRESH_MAX_DELAY:
+            return None  # a page that reloads itself, or one that is read before it moves on
+        try:
+            target = urljoin(url, html_entities.unescape(written)).split("#")[0]
+        except ValueError:
+            return None
+        if urlsplit(target).scheme not in DEFAULT_PORTS or target == url.split("#")[0]:
+            return None
+        return target
+    return None
+
+
+def _in_noscript(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag == "noscript":
+            return True
+        parent = parent.parent
+    return False
 
 
 def _join(base: str, location: str) -> str:

@@ -8,6 +8,8 @@ Fault routes live under ``/_fault/`` so any site can also misbehave on demand:
                                  429-N (429 with Retry-After: N) or "ok" (the site's file for
                                  the path asked, when routed there); the last step repeats
     /_fault/redirect?to=URL      302 to URL              /_fault/loop          redirects to itself
+    /_fault/refresh?to=URL&delay=N&noscript=1
+                                 200, a page that is only <meta http-equiv="refresh" content="N; url=URL">
     /_fault/big/N                N bytes, Content-Length declared
     /_fault/stream/N             N bytes, no Content-Length (read until close)
     /_fault/gzipbomb/N           N MiB of zeros, gzip-encoded (about N KiB on the wire)
@@ -169,6 +171,14 @@ def _redirect(handler: SiteHandler, args: list[str]) -> None:
     handler.send_body(302, b"", headers={"Location": handler.query("to")})
 
 
+def _refresh(handler: SiteHandler, args: list[str]) -> None:
+    meta = f'<meta http-equiv="Refresh" content="{handler.query("delay") or 0}; URL=\'{handler.query("to")}\'">'
+    if handler.query("noscript"):
+        meta = f"<noscript>{meta}</noscript>"
+    body = f"<!DOCTYPE html><html><head>{meta}<title>Moved</title></head><body><p>Moved.</p></body></html>"
+    handler.send_body(200, body.encode())
+
+
 def _loop(handler: SiteHandler, args: list[str]) -> None:
     handler.send_body(302, b"", headers={"Location": "/_fault/loop"})
 
@@ -243,7 +253,7 @@ def _empty(handler: SiteHandler, args: list[str]) -> None:
 
 FAULTS: dict[str, FaultHandler] = {
     "status": _status, "slow": _slow, "drip": _drip, "reset": _reset, "seq": _seq, "redirect": _redirect,
-    "loop": _loop, "pdf": _pdf, "as-html": _as_html, "big": _big, "stream": _stream, "gzipbomb": _gzipbomb, "gzip": _gzip,
+    "refresh": _refresh, "loop": _loop, "pdf": _pdf, "as-html": _as_html, "big": _big, "stream": _stream, "gzipbomb": _gzipbomb, "gzip": _gzip,
     "charset": _charset, "invalid-utf8": _invalid_utf8, "empty": _empty,
 }
 

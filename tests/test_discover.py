@@ -92,6 +92,14 @@ def test_services_link_ranked_and_chrome_skipped() -> None:
     assert ranked(html) == ["https://www.vendor.example/our-services"]
 
 
+def test_relative_links_resolve_against_the_base_element() -> None:
+    html = """<html><head><base href="/en/"></head><body><nav>
+      <a href="services.html">Our Services</a><a href="/solutions/">Solutions</a></nav></body></html>"""
+    assert ranked(html) == ["https://www.vendor.example/en/services.html", "https://www.vendor.example/solutions/"]
+    off_site = html.replace('"/en/"', '"https://cdn.example/en/"')
+    assert ranked(off_site) == []  # a browser would leave the vendor's site, so discovery does not follow
+
+
 def test_dropdown_items_are_services() -> None:
     html = """<html><body><nav><ul>
       <li class="dropdown"><a href="#">Solutions</a><div class="dropdown-menu">

@@ -270,6 +270,37 @@ def test_redirect_within_limit_followed() -> None:
     assert page.final_url == server.url + "/services.html" and page.url.endswith("/_fault/redirect?to=/services.html")
 
 
+def test_meta_refresh_followed_like_a_redirect() -> None:
+    with SiteServer(NORTHWIND) as server:
+        page = fetch(f"{server.url}/_fault/refresh?to=/services.html")
+        assert page.final_url == server.url + "/services.html" and "Moved." not in page.html
+        assert page.url.endswith("/_fault/refresh?to=/services.html")
+        # a refresh that is read first (a session timeout) or is for browsers without JavaScript is not
+        for query in ("delay=600", "noscript=1"):
+            kept = fetch(f"{server.url}/_fault/refresh?to=/services.html&{query}")
+            assert kept.final_url == f"{server.url}/_fault/refresh?to=/services.html&{query}" and "Moved." in kept.html
+
+
+def test_meta_refreshes_and_redirects_share_the_limit() -> None:
+    chain = "/_fault/redirect?to=/_fault/refresh%3Fto%3D/services.html"
+    with SiteServer(NORTHWIND) as server:
+        assert fetch(server.url + chain, FAST.with_changes(max_redirects=2)).final_url == server.url + "/services.html"
+        assert fetch_error(server.url + chain, FAST.with_changes(max_redirects=1)).kind == "redirects"
+        refresh_loop = {"/a": "/_fault/refresh?to=/b", "/b": "/_fault/refresh?to=/a"}
+    with SiteServer(NORTHWIND, routes=refresh_loop) as server:
+        assert fetch_error(server.url + "/a").kind == "redirects"
+        assert len(server.requests) == FAST.max_redirects + 2  # robots.txt, then the first page and each hop
+
+
+def test_meta_refresh_to_private_address_refused() -> None:
+    with SiteServer(NORTHWIND) as internal:
+        routes = {"/go": f"/_fault/refresh?to={internal.url}/services.html"}
+        with SiteServer(NORTHWIND, host="127.0.0.2", routes=routes) as public:
+            error = fetch_error(public.url + "/go", Settings(timeout=2.0, allow_networks=("127.0.0.2/32",)))
+    assert error.kind == "private_address"
+    assert internal.requests == []
+
+
 def test_may_redirect_vetoes_target() -> None:
     with SiteServer(NORTHWIND) as elsewhere:
         routes = {"/go": f"/_fault/redirect?to={elsewhere.url}/"}

@@ -34,6 +34,15 @@ def test_scan_follows_hub_link(serve_site: Callable[[str], str], local_settings:
     assert report.offered == ["LPO"]
 
 
+def test_home_page_that_is_only_a_meta_refresh(serve_site: Callable[[str], str], local_settings: Settings) -> None:
+    base = serve_site("refreshed")
+    report = analyzer.scan(base + "/", settings=local_settings)
+    assert report.status == "ok", report.error
+    assert report.final_url == base + "/en/"
+    assert [p.url for p in report.pages] == [base + "/en/services.html"]
+    assert report.offered == ["LPO"]
+
+
 def test_private_addresses_refused_by_default(serve_site: Callable[[str], str]) -> None:
     report = analyzer.scan(serve_site("northwind"))
     assert report.status == "error"
