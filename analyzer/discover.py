@@ -78,6 +78,11 @@ DIVERSITY_PENALTY = 1.0
 # the crawl stopped after the first line of business of such vendors and missed the others.
 ENOUGH_BLOCKS = 40
 MAX_LINKS_PER_PAGE = 2000
+# A script's literal redirect: location = "...", location.href = '...', location.replace("...").
+_SCRIPT_REDIRECT = re.compile(
+    r"""\blocation(?:\.href)?\s*=\s*(?P<q1>["'])(?P<target>[^"'\s]{1,500})(?P=q1)"""
+    r"""|\blocation\.(?:replace|assign)\(\s*(?P<q2>["'])(?P<called>[^"'\s]{1,500})(?P=q2)\s*\)"""
+)
 # A site's pages share their menus and footers, so the same link targets come back page after
 # page: the cleaned URL and key of the last URL_CACHE_SIZE targets are kept (a few hundred
 # bytes each; enough for every link of the sites a batch has in flight). Longer URLs are
@@ -412,6 +417,31 @@ def needs_javascript(html: str | LexborHTMLParser | None) -> bool:
         return False
     empty_root = any(not _words(node.text(separator=" ")) for node in body.css(APP_ROOTS))
     return empty_root or script_chars >= SCRIPT_SHARE * (script_chars + text_chars)
+
+
+def script_redirect(html: str | LexborHTMLParser | None, url: str) -> str | None:
+    """Where an empty page's script sends a browser (``window.location.href = "/en/"``), when
+    the scripts name one page, or one English page among a language chooser's; else None.
+
+    Only a literal URL is read: a page that builds its target at run time needs a browser. A
+    target discovery would skip (an app's ``/login``) is no page of the vendor's offer.
+    """
+    tree = _tree(html)
+    if tree is None:
+        return None
+    targets: dict[str, str] = {}
+    for script in tree.css("script"):
+        for found in _SCRIPT_REDIRECT.finditer(script.text()):
+            try:
+                target = urljoin(url, found.group("target") or found.group("called"))
+            except ValueError:
+                continue
+            if urlsplit(target).scheme in ("http", "https") and url_key(target) != url_key(url) and not _skipped(target):
+                targets.setdefault(url_key(target), target)
+    if len(targets) > 1:
+        targets = {key: target for key, target in targets.items()
+                   if any(code == "en" for code, _ in _language_variants(key))}
+    return next(iter(targets.values())) if len(targets) == 1 else None
 
 
 @lru_cache(maxsize=URL_CACHE_SIZE)

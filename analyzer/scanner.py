@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from . import errors
 from .config import Settings
-from .discover import Site, discover, english_alternate, needs_javascript
+from .discover import Site, discover, english_alternate, needs_javascript, script_redirect
 from .extract import Block, ParsedPage, drop_repeated, parse_page
 from .fetch import FetchedPage, Fetcher, normalize_input_url
 from .language import foreign_language
@@ -194,8 +194,7 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
         start = normalize_input_url(url)
         deadline = asyncio.get_running_loop().time() + settings.site_timeout
         async with asyncio.timeout_at(deadline):
-            home = await fetcher.fetch(start)
-            home_parsed = _rendered(home)
+            home, home_parsed = await _home_shown(await fetcher.fetch(start), fetcher)
             home, home_parsed = await _in_english(home, home_parsed, fetcher)
         home_read = replace(home_parsed, tree=None)
         # discovery keeps the pages it has when the site budget runs out, rather than failing
@@ -249,12 +248,31 @@ async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -
         return home, parsed
 
 
+async def _home_shown(home: FetchedPage, fetcher: Fetcher) -> tuple[FetchedPage, ParsedPage]:
+    """The home page with its parse; when it is an empty page whose script only sends the
+    browser on (``location.href = "/en/"``), the page it sends to. Raises NeedsJavaScript
+    for an app shell."""
+    parsed = parse_page(home.html, url=home.final_url)
+    if not needs_javascript(parsed.tree):
+        return home, parsed
+    target = script_redirect(parsed.tree, home.final_url)
+    if target is None:
+        raise _needs_javascript(home)
+    logger.info("%s shows no text; following its script to %s", home.final_url, target)
+    page = await fetcher.fetch(target)
+    return page, _rendered(page)
+
+
 def _rendered(home: FetchedPage) -> ParsedPage:
     """The home page parsed, once for the whole scan; raises NeedsJavaScript for an app shell."""
     parsed = parse_page(home.html, url=home.final_url)
     if needs_javascript(parsed.tree):
-        raise errors.NeedsJavaScript(f"{home.final_url} shows almost no text without JavaScript", url=home.final_url)
+        raise _needs_javascript(home)
     return parsed
+
+
+def _needs_javascript(page: FetchedPage) -> errors.NeedsJavaScript:
+    return errors.NeedsJavaScript(f"{page.final_url} shows almost no text without JavaScript", url=page.final_url)
 
 
 def _not_english(text: str, url: str) -> errors.NotEnglish | None:

@@ -92,6 +92,24 @@ def test_services_link_ranked_and_chrome_skipped() -> None:
     assert ranked(html) == ["https://www.vendor.example/our-services"]
 
 
+@pytest.mark.parametrize(
+    ("script", "target"),
+    [
+        ('window.location.href = "/en/";', "https://www.vendor.example/en/"),
+        ("location.replace('https://vendor.example/home')", "https://vendor.example/home"),
+        ('if (fr) { location = "/fr/"; } else { location = "/en/"; }', "https://www.vendor.example/en/"),
+        ('if (a) { location = "/a"; } else { location = "/b"; }', None),  # two pages, neither the English one
+        ('location.href = base + "/x";', None),  # built at run time
+        ('if (!token) window.location.href = "/login";', None),  # an app's sign-in, not the vendor's offer
+        ('location.href = "javascript:void(0)";', None),
+        ('location.href = "/";', None),  # the page itself
+    ],
+)
+def test_script_redirect_of_an_empty_page(script: str, target: str | None) -> None:
+    html = f"<html><head><script>{script}</script></head><body></body></html>"
+    assert discovery.script_redirect(html, "https://www.vendor.example/") == target
+
+
 def test_relative_links_resolve_against_the_base_element() -> None:
     html = """<html><head><base href="/en/"></head><body><nav>
       <a href="services.html">Our Services</a><a href="/solutions/">Solutions</a></nav></body></html>"""
