@@ -78,6 +78,8 @@ DIVERSITY_PENALTY = 1.0
 # the crawl stopped after the first line of business of such vendors and missed the others.
 ENOUGH_BLOCKS = 40
 MAX_LINKS_PER_PAGE = 2000
+# What a language switcher's English link reads, in lower case.
+ENGLISH_LINK_TEXTS = frozenset({"en", "eng", "english", "english version", "in english", "en english", "english en"})
 # A script's literal redirect: location = "...", location.href = '...', location.replace("...").
 _SCRIPT_REDIRECT = re.compile(
     r"""\blocation(?:\.href)?\s*=\s*(?P<q1>["'])(?P<target>[^"'\s]{1,500})(?P=q1)"""
@@ -263,21 +265,27 @@ async def discover(
 
 
 def english_alternate(page: FetchedPage, tree: LexborHTMLParser | None = None) -> str | None:
-    """The same-site URL a page names as its English version, other than itself
-    (``<link rel="alternate" hreflang="en" href="/en/">``)."""
+    """The same-site URL a page names as its English version, other than itself: its
+    ``<link rel="alternate" hreflang="en" href="/en/">``, or else its language switcher's
+    English link (``<a hreflang="en">``, or a link reading just "EN" or "English")."""
     root = _tree(page.html if tree is None else tree)
     if root is None:
         return None
     site = Site.of(page, root)
-    for link in root.css("link[hreflang]"):
-        if "alternate" not in (link.attrs.get("rel") or "").lower().split():
-            continue
-        if (link.attrs.get("hreflang") or "").lower().split("-")[0] != "en":
-            continue
+    own_key = url_key(page.final_url)
+    alternates = [link for link in root.css("link[hreflang]")
+                  if "alternate" in (link.attrs.get("rel") or "").lower().split() and _names_english(link)]
+    switchers = [link for link in root.css("a[href]")
+                 if _names_english(link) or _words(link.text(separator=" ")) in ENGLISH_LINK_TEXTS]
+    for link in (*alternates, *switchers):
         url = clean_url(_join(page.final_url, link.attrs.get("href") or ""))
-        if url is not None and site.contains(url) and url_key(url) != url_key(page.final_url):
+        if url is not None and site.contains(url) and url_key(url) != own_key:
             return url
     return None
+
+
+def _names_english(link: LexborNode) -> bool:
+    return (link.attrs.get("hreflang") or "").lower().split("-")[0] == "en"
 
 
 def _read(page: FetchedPage, site: Site, *, with_links: bool) -> tuple[ParsedPage, list[Link]] | None:

@@ -179,6 +179,11 @@ def test_english_alternate_of_a_page() -> None:
     assert english('<link rel="alternate" hreflang="en" href="https://elsewhere.example/en/">') is None
     assert english('<link rel="canonical" hreflang="en" href="/en/">') is None
     assert english('<link rel="alternate" hreflang="en" href="/">') is None  # the page itself
+    # without alternates, the page's language switcher
+    assert english('</head><body><nav><a href="/">DE</a> | <a href="/en/">EN</a></nav>') == "https://vendor.example/en/"
+    assert english('</head><body><a href="/english/" hreflang="en-GB">Sprache</a>') == "https://vendor.example/english/"
+    assert english('</head><body><a href="https://vendor-global.example/">English</a>') is None
+    assert english('</head><body><a href="/englisch-kurse">English courses</a>') is None
 
 
 # --- crawling real sites -----------------------------------------------------------------

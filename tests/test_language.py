@@ -89,6 +89,12 @@ def test_a_home_page_is_judged_by_its_text_when_it_declares_no_language_or_engli
     assert english.final_url == server.url + "/english-declared.html"  # already English: kept
 
 
+def test_a_language_switcher_leads_to_the_english_version_when_no_alternate_is_declared() -> None:
+    with SiteServer(SITES / "zweisprachig") as server:
+        report = analyzer.scan(server.url + "/umschalter.html", allow_private=True)
+    assert report.final_url == server.url + "/en/" and report.offered == ["BPO"]
+
+
 def test_an_english_version_that_fails_leaves_the_home_page_as_it_is() -> None:
     with SiteServer(SITES / "zweisprachig", routes={"/en/": "/_fault/status/404"}) as server:
         report = analyzer.scan(server.url + "/", allow_private=True)
