@@ -38,6 +38,8 @@ def _scan_options(function: Any) -> Any:
         [
             click.option("--allow-private", is_flag=True, help="Allow loopback, private and link-local addresses."),
             click.option("--ignore-robots", is_flag=True, help="Do not obey robots.txt."),
+            click.option("--insecure", is_flag=True,
+                         help="Read HTTPS sites whose certificate does not verify (expired, self-signed)."),
             click.option("--max-pages", type=click.IntRange(min=1), default=DEFAULT_MAX_PAGES, show_default=True,
                          help="Most pages fetched per site."),
             click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
@@ -50,10 +52,10 @@ def _scan_options(function: Any) -> Any:
     return function
 
 
-def _settings(allow_private: bool, ignore_robots: bool, max_pages: int, timeout: float, model_dir: str | None,
-              **extra: Any) -> Settings:
-    return Settings(allow_private=allow_private, obey_robots=not ignore_robots, max_pages=max_pages,
-                    timeout=timeout, model_path=model_dir, **extra)
+def _settings(allow_private: bool, ignore_robots: bool, insecure: bool, max_pages: int, timeout: float,
+              model_dir: str | None, **extra: Any) -> Settings:
+    return Settings(allow_private=allow_private, obey_robots=not ignore_robots, verify_tls=not insecure,
+                    max_pages=max_pages, timeout=timeout, model_path=model_dir, **extra)
 
 
 def _output_format(as_json: bool, output_format: str) -> str:

@@ -29,6 +29,8 @@ class Settings:
     are refused by default because URL lists fed to this tool are untrusted.
     ``allow_networks`` opens only the listed networks (CIDR, e.g. ``"10.20.0.0/16"`` for a
     staging network) and keeps every other non-public address refused.
+    ``verify_tls=False`` reads HTTPS sites whose certificate does not verify (expired,
+    self-signed, another host's); the address checks still apply.
     """
 
     timeout: float = DEFAULT_TIMEOUT
@@ -43,6 +45,7 @@ class Settings:
     obey_robots: bool = True
     allow_private: bool = False
     allow_networks: tuple[str, ...] = ()
+    verify_tls: bool = True
     user_agent: str = USER_AGENT
     model_path: str | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)

@@ -6,6 +6,7 @@
     │   ├── PrivateAddress         kind "private_address"
     │   ├── DNSError               kind "dns"
     │   ├── ConnectError           kind "connect"
+    │   │   └── TLSError           kind "tls": the certificate or the TLS handshake failed
     │   ├── FetchTimeout           kind "timeout"
     │   ├── TooManyRedirects       kind "redirects"
     │   ├── HTTPStatusError        kind "http_status"
@@ -55,6 +56,10 @@ class DNSError(ScanError):
 
 class ConnectError(ScanError):
     kind = "connect"
+
+
+class TLSError(ConnectError):
+    kind = "tls"
 
 
 class FetchTimeout(ScanError):

@@ -23,6 +23,7 @@ import email.utils
 import html as html_entities
 import logging
 import re
+import ssl
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -133,7 +134,7 @@ class Fetcher:
         self.settings = settings
         backend = GuardedBackend(allow_private=settings.allow_private, allow_networks=settings.allow_networks)
         transport = GuardedTransport(backend, per_origin=settings.per_host, keepalive_expiry=KEEPALIVE_EXPIRY,
-                                     max_pools=POOLS_PER_SLOT * settings.concurrency)
+                                     max_pools=POOLS_PER_SLOT * settings.concurrency, verify=settings.verify_tls)
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(settings.timeout),
@@ -282,6 +283,9 @@ class Fetcher:
         except (httpx.TimeoutException, TimeoutError):
             raise errors.FetchTimeout(f"timed out fetching {url} (limit {self.settings.timeout:g} s)", url=url) from None
         except httpx.ConnectError as exc:
+            tls = _tls_failure(exc)
+            if tls is not None:
+                raise errors.TLSError(f"no secure connection to {urlsplit(url).netloc}: {tls}", url=url) from None
             raise errors.ConnectError(f"cannot connect to {url}: {exc}", url=url) from None
         except httpx.InvalidURL as exc:
             raise errors.InvalidURL(f"cannot request {url}: {exc}", url=url) from None
@@ -407,6 +411,18 @@ def _in_noscript(node: LexborNode) -> bool:
             return True
         parent = parent.parent
     return False
+
+
+def _tls_failure(exc: BaseException) -> str | None:
+    """What went wrong with TLS, when that is why a connection failed."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"its certificate does not verify ({seen.verify_message})"
+        if isinstance(seen, ssl.SSLError):
+            return f"the TLS handshake failed ({seen.reason or seen})"
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _join(base: str, location: str) -> str:

@@ -147,8 +147,10 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     flight; a pool per origin keeps that scan to one or two connections.
     """
 
-    def __init__(self, backend: GuardedBackend, *, per_origin: int, keepalive_expiry: float, max_pools: int) -> None:
-        ssl_context = httpx.create_ssl_context(trust_env=False)
+    def __init__(
+        self, backend: GuardedBackend, *, per_origin: int, keepalive_expiry: float, max_pools: int, verify: bool = True
+    ) -> None:
+        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
         super().__init__(verify=ssl_context, trust_env=False)
 
         def new_pool() -> httpcore.AsyncConnectionPool:

@@ -194,7 +194,7 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
         start = normalize_input_url(url)
         deadline = asyncio.get_running_loop().time() + settings.site_timeout
         async with asyncio.timeout_at(deadline):
-            home, home_parsed = await _home_shown(await fetcher.fetch(start), fetcher)
+            home, home_parsed = await _home_shown(await _fetch_home(url, start, fetcher), fetcher)
             home, home_parsed = await _in_english(home, home_parsed, fetcher)
         home_read = replace(home_parsed, tree=None)
         # discovery keeps the pages it has when the site budget runs out, rather than failing
@@ -246,6 +246,20 @@ async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -
     except errors.ScanError as exc:
         logger.info("keeping %s: its English version %s failed: %s", home.final_url, english, exc)
         return home, parsed
+
+
+async def _fetch_home(given: str, start: str, fetcher: Fetcher) -> FetchedPage:
+    """The home page; a bare domain that cannot be reached over HTTPS is tried over HTTP, as a
+    browser does. When both fail, the HTTPS failure is the one reported."""
+    try:
+        return await fetcher.fetch(start)
+    except errors.ConnectError as exc:
+        if "://" in given or not start.startswith("https://"):
+            raise
+        try:
+            return await fetcher.fetch("http://" + start.removeprefix("https://"))
+        except errors.ScanError:
+            raise exc from None
 
 
 async def _home_shown(home: FetchedPage, fetcher: Fetcher) -> tuple[FetchedPage, ParsedPage]:

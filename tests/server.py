@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import functools
 import socket
+import ssl
 import struct
 import threading
 import time
 import zlib
 from collections.abc import Callable
+from typing import Any
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,15 +53,24 @@ FaultHandler = Callable[["SiteHandler", list[str]], None]
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: Callable[..., SiteHandler], routes: dict[str, str]) -> None:
+    def __init__(self, address: tuple[str, int], handler: Callable[..., SiteHandler], routes: dict[str, str],
+                 tls: ssl.SSLContext | None = None) -> None:
         super().__init__(address, handler)
-        self.base_url = f"http://{address[0]}:{self.server_address[1]}"
+        self.tls = tls
+        self.base_url = f"{'https' if tls else 'http'}://{address[0]}:{self.server_address[1]}"
         self.routes = routes
         self.requests: list[tuple[str, float, str]] = []
         self.steps: dict[str, int] = {}
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        if self.tls is None:
+            return connection, address
+        # the handshake runs on the request's thread, at its first read, not in the accept loop
+        return self.tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False), address
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
@@ -262,8 +273,9 @@ class SiteServer:
     """Serve ``directory`` on a free port of ``host`` (a loopback address) in a background thread."""
 
     def __init__(self, directory: Path, *, host: str = "127.0.0.1", port: int = 0,
-                 routes: dict[str, str] | None = None) -> None:
-        self.httpd = _Server((host, port), partial(SiteHandler, directory=str(directory)), routes or {})
+                 routes: dict[str, str] | None = None, tls: ssl.SSLContext | None = None) -> None:
+        """``tls``: serve HTTPS with this server-side context (tests make one with trustme)."""
+        self.httpd = _Server((host, port), partial(SiteHandler, directory=str(directory)), routes or {}, tls)
         # a short poll lets shutdown() return at once instead of after serve_forever's default 0.5 s
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 

@@ -6,12 +6,14 @@ import asyncio
 import codecs
 import itertools
 import socket
+import ssl
 import tracemalloc
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import psutil
 import pytest
+import trustme
 
 from analyzer import Settings, errors
 from analyzer import fetch as fetch_module
@@ -307,6 +309,30 @@ def test_may_redirect_vetoes_target() -> None:
         with SiteServer(NORTHWIND, routes=routes) as site, pytest.raises(errors.ScanError):
             run(FAST, lambda f: f.fetch(site.url + "/go", may_redirect=lambda url: url.startswith(site.url)))
     assert elsewhere.requests == []
+
+
+# --- TLS -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def untrusted_tls() -> ssl.SSLContext:
+    """A server context whose certificate (for localhost) comes from a CA nobody trusts."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("localhost", "127.0.0.1").configure_cert(context)
+    return context
+
+
+def test_certificate_that_does_not_verify_is_a_tls_error(untrusted_tls: ssl.SSLContext) -> None:
+    with SiteServer(NORTHWIND, tls=untrusted_tls) as server:
+        error = fetch_error(server.url + "/services.html")
+        assert error.kind == "tls" and "certificate" in error.message
+        page = fetch(server.url + "/services.html", FAST.with_changes(verify_tls=False))
+    assert page.status == 200 and "<title>Services | Northwind Outsourcing</title>" in page.html
+
+
+def test_https_to_a_plain_http_server_is_a_tls_error() -> None:
+    with SiteServer(NORTHWIND) as server:
+        error = fetch_error(server.url.replace("http://", "https://") + "/")
+    assert error.kind == "tls" and "handshake" in error.message
 
 
 # --- robots.txt and politeness -----------------------------------------------------------

@@ -52,6 +52,15 @@ def test_home_page_that_is_only_a_script_redirect(serve_site: Callable[[str], st
     assert report.offered == ["LPO"]
 
 
+def test_a_bare_domain_without_https_is_read_over_http(serve_site: Callable[[str], str], local_settings: Settings) -> None:
+    base = serve_site("northwind")
+    report = analyzer.scan(base.removeprefix("http://"), settings=local_settings)
+    assert report.status == "ok", report.error
+    assert report.final_url.rstrip("/") == base and report.primary == "BPO"
+    explicit = analyzer.scan(base.replace("http://", "https://"), settings=local_settings)
+    assert explicit.error is not None and explicit.error.kind == "tls"  # a scheme given is a scheme kept
+
+
 def test_private_addresses_refused_by_default(serve_site: Callable[[str], str]) -> None:
     report = analyzer.scan(serve_site("northwind"))
     assert report.status == "error"
