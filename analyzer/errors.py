@@ -10,6 +10,7 @@
     │   ├── FetchTimeout           kind "timeout"
     │   ├── TooManyRedirects       kind "redirects"
     │   ├── HTTPStatusError        kind "http_status"
+    │   │   └── Blocked            kind "blocked": the site's bot protection refused the request
     │   ├── NotHTML                kind "not_html"
     │   ├── TooLarge               kind "too_large"
     │   ├── RobotsDisallowed       kind "robots"
@@ -76,6 +77,10 @@ class HTTPStatusError(ScanError):
     def __init__(self, message: str, *, url: str | None = None, status: int) -> None:
         super().__init__(message, url=url)
         self.status = status
+
+
+class Blocked(HTTPStatusError):
+    kind = "blocked"
 
 
 class NotHTML(ScanError):

@@ -63,6 +63,14 @@ KEEPALIVE_EXPIRY = 5.0
 # little (a redirect's second host, a site a later URL of the list repeats) and the
 # descriptors stay well under the usual limits.
 POOLS_PER_SLOT = 2
+# Bot-protection services answer a client they will not serve (a challenge page, a firewall
+# rule) with 403, 429 or 503 and headers that name them; such an answer is no server fault,
+# and asking again will not change it.
+_BOT_PROTECTION_HEADERS = {"cf-mitigated": "Cloudflare", "x-sucuri-block": "Sucuri", "x-iinfo": "Imperva",
+                           "x-datadome": "DataDome"}
+_BOT_PROTECTION_SERVERS = {"cloudflare": "Cloudflare", "akamaighost": "Akamai", "sucuri/cloudproxy": "Sucuri",
+                           "datadome": "DataDome"}
+BLOCKING_CODES = frozenset({403, 429, 503})
 # A cheap test before a page is parsed for its refresh: nearly no page has one.
 _REFRESH_MARK = re.compile(r"http-equiv\s*=\s*[\"']?\s*refresh", re.IGNORECASE)
 # The content of a refresh (HTML's "shared declarative refresh steps"): the delay, then the URL.
@@ -184,7 +192,7 @@ class Fetcher:
     def _html(answer: _Answer) -> tuple[str, str]:
         """The page's text and content type; raises when it is an error, empty or not HTML."""
         if answer.status >= 400:
-            raise errors.HTTPStatusError(f"HTTP {answer.status} from {answer.url}", url=answer.url, status=answer.status)
+            raise _status_error(answer)
         content_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type and content_type not in HTML_TYPES:
             raise errors.NotHTML(f"{answer.url} is {content_type}, not HTML", url=answer.url)
@@ -257,7 +265,7 @@ class Fetcher:
                                                   url=url) from None
                     wait = self.settings.retry_backoff * 2**attempt
                 else:
-                    if answer.status not in RETRY_CODES or last:
+                    if answer.status not in RETRY_CODES or last or bot_protection(answer.status, answer.headers):
                         return answer
                     asked = retry_after(answer.headers.get("retry-after"))
                     if asked is not None and asked > self.settings.timeout:
@@ -323,6 +331,8 @@ class Fetcher:
         except (errors.TooManyRedirects, errors.InvalidURL):
             return None, ""
         if answer.status >= 500 or answer.status == 429:
+            if bot_protection(answer.status, answer.headers):
+                raise _status_error(answer)  # a challenge, not the site's rules
             note = f" (robots.txt answered HTTP {answer.status}; RFC 9309 treats that as disallow-all)"
             return Protego.parse(DISALLOW_ALL), note
         if answer.status != 200:
@@ -360,6 +370,29 @@ class Fetcher:
                 yield
         finally:
             host.users -= 1
+
+
+def bot_protection(status: int, headers: httpx.Headers) -> str | None:
+    """The bot-protection service that refused a request, named by its answer's headers.
+
+    A header of the service's own says so for 403, 429 and 503. The ``Server`` header alone
+    says so for 403 only: every answer through such a proxy names it, and a 503 may be the
+    vendor's own server down for maintenance.
+    """
+    if status not in BLOCKING_CODES:
+        return None
+    for header, name in _BOT_PROTECTION_HEADERS.items():
+        if header in headers:
+            return name
+    return _BOT_PROTECTION_SERVERS.get(headers.get("server", "").strip().lower()) if status == 403 else None
+
+
+def _status_error(answer: _Answer) -> errors.HTTPStatusError:
+    protection = bot_protection(answer.status, answer.headers)
+    if protection is not None:
+        return errors.Blocked(f"HTTP {answer.status} from {answer.url}: {protection}'s bot protection turned the "
+                              "request away; the site may need a browser", url=answer.url, status=answer.status)
+    return errors.HTTPStatusError(f"HTTP {answer.status} from {answer.url}", url=answer.url, status=answer.status)
 
 
 async def _read_body(response: httpx.Response, limit: int, *, truncate: bool, url: str) -> bytes:

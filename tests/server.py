@@ -10,6 +10,8 @@ Fault routes live under ``/_fault/`` so any site can also misbehave on demand:
     /_fault/redirect?to=URL      302 to URL              /_fault/loop          redirects to itself
     /_fault/refresh?to=URL&delay=N&noscript=1
                                  200, a page that is only <meta http-equiv="refresh" content="N; url=URL">
+    /_fault/blocked/N?server=S&header=H
+                                 status N as a bot-protection service sends it: Server S, header H: 1
     /_fault/big/N                N bytes, Content-Length declared
     /_fault/stream/N             N bytes, no Content-Length (read until close)
     /_fault/gzipbomb/N           N MiB of zeros, gzip-encoded (about N KiB on the wire)
@@ -134,6 +136,13 @@ def _page(text: str) -> str:
 def _status(handler: SiteHandler, args: list[str]) -> None:
     code = int(args[0]) if args else 500
     handler.send_body(code, f"<html><body><h1>Error {code}</h1></body></html>".encode())
+
+
+def _blocked(handler: SiteHandler, args: list[str]) -> None:
+    if handler.query("server"):
+        handler.server_version, handler.sys_version = handler.query("server"), ""
+    headers = {handler.query("header"): "1"} if handler.query("header") else {}
+    handler.send_body(int(args[0]), b"<html><body><h1>Just a moment...</h1></body></html>", headers=headers)
 
 
 def _slow(handler: SiteHandler, args: list[str]) -> None:
@@ -263,7 +272,7 @@ def _empty(handler: SiteHandler, args: list[str]) -> None:
 
 
 FAULTS: dict[str, FaultHandler] = {
-    "status": _status, "slow": _slow, "drip": _drip, "reset": _reset, "seq": _seq, "redirect": _redirect,
+    "status": _status, "blocked": _blocked, "slow": _slow, "drip": _drip, "reset": _reset, "seq": _seq, "redirect": _redirect,
     "refresh": _refresh, "loop": _loop, "pdf": _pdf, "as-html": _as_html, "big": _big, "stream": _stream, "gzipbomb": _gzipbomb, "gzip": _gzip,
     "charset": _charset, "invalid-utf8": _invalid_utf8, "empty": _empty,
 }

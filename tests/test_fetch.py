@@ -153,6 +153,30 @@ def test_retried_until_success(steps: str, requests: int) -> None:
         assert server.requests.count(f"/_fault/seq/a/{steps}") == requests
 
 
+@pytest.mark.parametrize(
+    ("path", "kind", "requests"),
+    [
+        ("/_fault/blocked/503?header=cf-mitigated", "blocked", 1),  # a challenge: asking again will not pass it
+        ("/_fault/blocked/403?server=cloudflare", "blocked", 1),
+        ("/_fault/blocked/403?server=AkamaiGHost", "blocked", 1),
+        ("/_fault/blocked/503?server=cloudflare", "http_status", 3),  # the vendor's own 503 through the proxy
+        ("/_fault/blocked/403?server=nginx", "http_status", 1),
+    ],
+)
+def test_bot_protection_is_told_apart_from_a_server_error(path: str, kind: str, requests: int) -> None:
+    with SiteServer(CRUMBS) as server:
+        error = fetch_error(server.url + path)
+        assert error.kind == kind
+        assert (kind == "blocked") == ("bot protection" in error.message)
+        assert server.requests.count(path) == requests
+
+
+def test_a_challenge_on_robots_txt_is_no_disallow_all() -> None:
+    with SiteServer(CRUMBS, routes={"/robots.txt": "/_fault/blocked/503?header=cf-mitigated"}) as server:
+        error = fetch_error(server.url + "/")
+    assert error.kind == "blocked" and "Cloudflare" in error.message
+
+
 @pytest.mark.parametrize(("steps", "kind"), [("503", "http_status"), ("reset", "connect")])
 def test_retries_stop_after_two(steps: str, kind: str) -> None:
     with SiteServer(CRUMBS) as server:
