@@ -71,7 +71,9 @@ _BOT_PROTECTION_HEADERS = {"cf-mitigated": "Cloudflare", "x-sucuri-block": "Sucu
 _BOT_PROTECTION_SERVERS = {"cloudflare": "Cloudflare", "akamaighost": "Akamai", "sucuri/cloudproxy": "Sucuri",
                            "datadome": "DataDome"}
 BLOCKING_CODES = frozenset({403, 429, 503})
-# A cheap test before a page is parsed for its refresh: nearly no page has one.
+# Nearly no page has a refresh, so a page is parsed for one only when this finds one; a
+# plain substring test for the word ("Refresh", "refresh", "REFRESH") runs first, as the
+# case-blind regex costs about 0.2 ms on a 25 KB page.
 _REFRESH_MARK = re.compile(r"http-equiv\s*=\s*[\"']?\s*refresh", re.IGNORECASE)
 # The content of a refresh (HTML's "shared declarative refresh steps"): the delay, then the URL.
 _REFRESH_CONTENT = re.compile(r"^\s*(\d*)(?:\.\d*)?\s*[;,]?\s*(?:url\s*=\s*)?(.*)$", re.IGNORECASE | re.DOTALL)
@@ -418,7 +420,7 @@ def refresh_target(html: str, url: str) -> str | None:
     straight away (within REFRESH_MAX_DELAY seconds), when that is another page. A refresh
     inside ``<noscript>`` is for browsers without JavaScript only, and is left alone like the
     rest of such a page's fallback."""
-    if not _REFRESH_MARK.search(html):
+    if ("efresh" not in html and "EFRESH" not in html) or not _REFRESH_MARK.search(html):
         return None
     for meta in LexborHTMLParser(html).css("meta[http-equiv]"):
         if (meta.attrs.get("http-equiv") or "").strip().lower() != "refresh" or _in_noscript(meta):
