@@ -461,8 +461,12 @@ def _cached_target(base: str, href: str, site: Site) -> tuple[str, str] | None:
 
 
 def _document_base(tree: LexborHTMLParser, url: str) -> str:
-    """The URL a page's relative links resolve against: its ``<base href>``, if it has one."""
-    base = tree.css_first("base[href]")
+    """The URL a page's relative links resolve against: its ``<base href>``, if it has one.
+
+    Only the head is searched, where the element belongs: searching the whole tree costs ten
+    times as much on every page for the rare page that puts it elsewhere.
+    """
+    base = tree.head.css_first("base[href]") if tree.head is not None else None
     if base is None:
         return url
     try:
