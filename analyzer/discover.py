@@ -334,7 +334,7 @@ def page_links(html: str | LexborHTMLParser | None, base_url: str, site: Site) -
     """
     tree = _tree(html)
     root = (tree.body or tree.root) if tree is not None else None
-    if root is None:
+    if tree is None or root is None:
         return []
     own_key = url_key(base_url)
     base_url = _document_base(tree, base_url)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import http.cookiejar
 import html as html_entities
 import logging
 import re
@@ -105,7 +106,8 @@ class _Answer:
 
 @dataclass
 class _Host:
-    """What the fetcher remembers about one origin: its robots rules and its request pacing."""
+    """What the fetcher remembers about one origin: its robots rules, its request pacing, and
+    the cookies it set (sent back on its later requests, as a browser does)."""
 
     slots: asyncio.Semaphore
     robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -115,6 +117,7 @@ class _Host:
     delay: float = 0.0
     next_start: float = 0.0
     users: int = 0
+    cookies: httpx.Cookies = field(default_factory=httpx.Cookies)
 
 
 def normalize_input_url(raw: str) -> str:
@@ -150,6 +153,10 @@ class Fetcher:
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             trust_env=False,  # an environment proxy would connect on our behalf, past the address check
+            # Cookies live in each host's record (_Host.cookies), not in the client: one jar for a
+            # whole batch would keep every site's cookies, and the standard library's jar looks
+            # through all of them on each request.
+            cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
             headers={
                 "User-Agent": settings.user_agent,
                 "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
@@ -260,7 +267,7 @@ class Fetcher:
             last = attempt == self.settings.retries
             async with self._turn(host):
                 try:
-                    answer = await self._exchange(url, limit, truncate)
+                    answer = await self._exchange(url, limit, truncate, host.cookies)
                 except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
                     if last:
                         raise errors.ConnectError(f"connection to {url} broke: {exc or type(exc).__name__}",
@@ -278,15 +285,21 @@ class Fetcher:
             await asyncio.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _exchange(self, url: str, limit: int, truncate: bool) -> _Answer:
+    async def _exchange(self, url: str, limit: int, truncate: bool, cookies: httpx.Cookies) -> _Answer:
         try:
             async with asyncio.timeout(self.settings.timeout):
-                async with self._client.stream("GET", url) as response:
+                request = self._client.build_request("GET", url)
+                cookies.set_cookie_header(request)
+                response = await self._client.send(request, stream=True)
+                try:
+                    cookies.extract_cookies(response)
                     body = b""
                     if 200 <= response.status_code < 300:
                         body = await _read_body(response, limit, truncate=truncate, url=url)
                     return _Answer(str(response.url), response.status_code, response.headers, body,
                                    response.charset_encoding)
+                finally:
+                    await response.aclose()
         except errors.ScanError as exc:
             exc.url = exc.url or url
             raise
@@ -426,8 +439,8 @@ def refresh_target(html: str, url: str) -> str | None:
         if (meta.attrs.get("http-equiv") or "").strip().lower() != "refresh" or _in_noscript(meta):
             continue
         found = _REFRESH_CONTENT.match(meta.attrs.get("content") or "")
-        written = found.group(2).strip().strip("\"'").strip() if found else ""
-        if not written or int(found.group(1) or 0) > REFRESH_MAX_DELAY:
+        delay, written = (found.group(1), found.group(2).strip().strip("\"'").strip()) if found else ("", "")
+        if not written or int(delay or 0) > REFRESH_MAX_DELAY:
             return None  # a page that reloads itself, or one that is read before it moves on
         try:
             target = urljoin(url, html_entities.unescape(written)).split("#")[0]

@@ -9,7 +9,8 @@ Sites are built from the project's corpus text and the test sites under tests/si
 vendors with a home page and a services page of cards, some have a services hub with one page
 per service, some list their offerings on the home page, and a few misbehave (HTTP 500, a PDF,
 a redirect, robots.txt that disallows everything, a JavaScript shell). Each site is generated
-on first request from its number, so the farm costs no memory per site.
+on first request from its number, so the farm costs no memory per site. Its pages set
+cookies, as real sites' do, so a client that kept every site's cookies would show it.
 
 The server is a bare asyncio protocol in separate processes (each holds up to
 ``SITES_PER_PROCESS`` listening sockets, under the usual 20,000 open-file limit), so it costs
@@ -265,16 +266,24 @@ class FarmProtocol(asyncio.Protocol):
                 return
             response = self.book.respond(self.site, request_line[1].decode("latin-1"))
             close = b"connection: close" in head.lower()
-            self.transport.write(_http(response, close=close))
+            self.transport.write(_http(response, site=self.site, close=close))
             if close:
                 self.transport.close()
 
 
-def _http(response: Response, *, close: bool) -> bytes:
+def _cookies(site: int) -> list[str]:
+    """What a real site's page sets: a session cookie and an analytics one, its own values."""
+    token = f"{site * 2654435761 % 2**32:08x}" * 4
+    return [f"PHPSESSID={token}; path=/; HttpOnly", f"_ga=GA1.1.{site}.1763800000; Max-Age=63072000; path=/"]
+
+
+def _http(response: Response, *, site: int, close: bool) -> bytes:
     head = [f"HTTP/1.1 {response.status} X", f"Content-Type: {response.content_type}",
             f"Content-Length: {len(response.body)}", "Connection: close" if close else "Connection: keep-alive"]
     if response.location:
         head.append(f"Location: {response.location}")
+    if response.status == 200 and response.content_type.startswith("text/html"):
+        head += [f"Set-Cookie: {cookie}" for cookie in _cookies(site)]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + response.body
 
 

@@ -12,6 +12,8 @@ Fault routes live under ``/_fault/`` so any site can also misbehave on demand:
                                  200, a page that is only <meta http-equiv="refresh" content="N; url=URL">
     /_fault/blocked/N?server=S&header=H
                                  status N as a bot-protection service sends it: Server S, header H: 1
+    /_fault/cookie?set=NAME%3DVALUE
+                                 a page that sets that cookie and shows the Cookie header it was sent
     /_fault/big/N                N bytes, Content-Length declared
     /_fault/stream/N             N bytes, no Content-Length (read until close)
     /_fault/gzipbomb/N           N MiB of zeros, gzip-encoded (about N KiB on the wire)
@@ -145,6 +147,11 @@ def _blocked(handler: SiteHandler, args: list[str]) -> None:
     handler.send_body(int(args[0]), b"<html><body><h1>Just a moment...</h1></body></html>", headers=headers)
 
 
+def _cookie(handler: SiteHandler, args: list[str]) -> None:
+    headers = {"Set-Cookie": f"{handler.query('set')}; Path=/"} if handler.query("set") else {}
+    handler.send_body(200, _page(f"Cookie sent: [{handler.headers.get('Cookie', '')}]").encode(), headers=headers)
+
+
 def _slow(handler: SiteHandler, args: list[str]) -> None:
     time.sleep(float(args[0]) if args else 5.0)
     handler.send_body(200, b"<html><body><p>finally</p></body></html>")
@@ -272,7 +279,7 @@ def _empty(handler: SiteHandler, args: list[str]) -> None:
 
 
 FAULTS: dict[str, FaultHandler] = {
-    "status": _status, "blocked": _blocked, "slow": _slow, "drip": _drip, "reset": _reset, "seq": _seq, "redirect": _redirect,
+    "status": _status, "blocked": _blocked, "cookie": _cookie, "slow": _slow, "drip": _drip, "reset": _reset, "seq": _seq, "redirect": _redirect,
     "refresh": _refresh, "loop": _loop, "pdf": _pdf, "as-html": _as_html, "big": _big, "stream": _stream, "gzipbomb": _gzipbomb, "gzip": _gzip,
     "charset": _charset, "invalid-utf8": _invalid_utf8, "empty": _empty,
 }

@@ -9,6 +9,7 @@ import socket
 import ssl
 import tracemalloc
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from typing import Any, TypeVar
 
 import psutil
@@ -333,6 +334,27 @@ def test_may_redirect_vetoes_target() -> None:
         with SiteServer(NORTHWIND, routes=routes) as site, pytest.raises(errors.ScanError):
             run(FAST, lambda f: f.fetch(site.url + "/go", may_redirect=lambda url: url.startswith(site.url)))
     assert elsewhere.requests == []
+
+
+# --- cookies ---------------------------------------------------------------------------------
+
+def test_a_site_gets_its_cookies_back_and_only_recent_sites_keep_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch_module, "HOST_CACHE_SIZE", 2)
+    with ExitStack() as stack:
+        servers = [stack.enter_context(SiteServer(CRUMBS, host=f"127.0.0.{n}")) for n in (1, 2, 3)]
+
+        async def visits(fetcher: Fetcher) -> list[str]:
+            seen = []
+            for server in servers:
+                await fetcher.fetch(f"{server.url}/_fault/cookie?set=visit%3D{server.port}")
+                seen.append((await fetcher.fetch(f"{server.url}/_fault/cookie")).html)
+            seen.append((await fetcher.fetch(f"{servers[0].url}/_fault/cookie")).html)  # the oldest site, again
+            return seen
+
+        seen = run(FAST, visits)
+    for server, html in zip(servers, seen, strict=False):
+        assert f"Cookie sent: [visit={server.port}]" in html
+    assert "Cookie sent: []" in seen[-1]  # forgotten: two newer sites have set cookies since
 
 
 # --- TLS -----------------------------------------------------------------------------------
