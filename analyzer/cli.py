@@ -31,6 +31,13 @@ from .scanner import classify_html, classify_text, fetch_page, scan
 from .version import __version__
 
 FORMATS = ("text", "json", "md")
+# What to try next, by error kind, told on stderr after a failed scan's report.
+RETRY_HINTS = {
+    "tls": "--insecure reads a site whose certificate does not verify",
+    "robots": "--ignore-robots reads a site whose robots.txt refuses this tool",
+    "private_address": "--allow-private reads a site on a private or loopback address",
+    "timeout": "--timeout S gives each request longer",
+}
 
 
 def _scan_options(function: Any) -> Any:
@@ -95,6 +102,9 @@ def scan_command(url: str, as_json: bool, output_format: str, **options: Any) ->
     report = scan(url, settings=_settings(**options))
     click.echo(_render(report, _output_format(as_json, output_format)), nl=False)
     if not report.ok:
+        hint = RETRY_HINTS.get(report.error.kind) if report.error else None
+        if hint:
+            click.echo(f"hint: {hint}", err=True)
         sys.exit(1)
 
 

@@ -51,7 +51,8 @@ def test_scan_error_exits_non_zero(serve_site: Callable[[str], str]) -> None:
 def test_scan_refuses_loopback_without_flag(serve_site: Callable[[str], str]) -> None:
     result = CliRunner().invoke(cli, ["scan", serve_site("northwind")])
     assert result.exit_code == 1
-    assert "private_address" in result.output
+    assert "private_address" in result.stdout
+    assert result.stderr == "hint: --allow-private reads a site on a private or loopback address\n"
 
 
 def test_scan_text_output(serve_site: Callable[[str], str]) -> None:
