@@ -234,11 +234,11 @@ def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:
 async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -> tuple[FetchedPage, ParsedPage]:
     """The home page's English version with its parse, when the home page is in another language
     (declared, or else read from its text) and names an English version that loads; else the home page."""
-    english = english_alternate(home, parsed.tree)
-    if english is None:
-        return home, parsed
     site = Site.of(home, parsed.tree)
     if site.language in (None, "en") and foreign_language(parsed.text) is None:
+        return home, parsed
+    english = english_alternate(home, parsed.tree)
+    if english is None:
         return home, parsed
     try:
         page = await fetcher.fetch(english, may_redirect=site.contains)
