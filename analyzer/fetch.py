@@ -160,6 +160,8 @@ class Fetcher:
             headers={
                 "User-Agent": settings.user_agent,
                 "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                # sites that choose a page's language by it then serve the English one the model reads
+                "Accept-Language": "en;q=1.0, *;q=0.5",
                 "Accept-Encoding": ACCEPT_ENCODING,
                 **settings.extra_headers,
             },

@@ -14,6 +14,7 @@ Fault routes live under ``/_fault/`` so any site can also misbehave on demand:
                                  status N as a bot-protection service sends it: Server S, header H: 1
     /_fault/cookie?set=NAME%3DVALUE
                                  a page that sets that cookie and shows the Cookie header it was sent
+    /_fault/negotiate            302 to /en/ when Accept-Language names English first, else to /de/
     /_fault/big/N                N bytes, Content-Length declared
     /_fault/stream/N             N bytes, no Content-Length (read until close)
     /_fault/gzipbomb/N           N MiB of zeros, gzip-encoded (about N KiB on the wire)
@@ -152,6 +153,11 @@ def _cookie(handler: SiteHandler, args: list[str]) -> None:
     handler.send_body(200, _page(f"Cookie sent: [{handler.headers.get('Cookie', '')}]").encode(), headers=headers)
 
 
+def _negotiate(handler: SiteHandler, args: list[str]) -> None:
+    first = (handler.headers.get("Accept-Language") or "").split(",")[0].split(";")[0].strip().lower()
+    handler.send_body(302, b"", headers={"Location": "/en/" if first.startswith("en") else "/de/"})
+
+
 def _slow(handler: SiteHandler, args: list[str]) -> None:
     time.sleep(float(args[0]) if args else 5.0)
     handler.send_body(200, b"<html><body><p>finally</p></body></html>")
@@ -279,7 +285,7 @@ def _empty(handler: SiteHandler, args: list[str]) -> None:
 
 
 FAULTS: dict[str, FaultHandler] = {
-    "status": _status, "blocked": _blocked, "cookie": _cookie, "slow": _slow, "drip": _drip, "reset": _reset, "seq": _seq, "redirect": _redirect,
+    "status": _status, "blocked": _blocked, "cookie": _cookie, "negotiate": _negotiate, "slow": _slow, "drip": _drip, "reset": _reset, "seq": _seq, "redirect": _redirect,
     "refresh": _refresh, "loop": _loop, "pdf": _pdf, "as-html": _as_html, "big": _big, "stream": _stream, "gzipbomb": _gzipbomb, "gzip": _gzip,
     "charset": _charset, "invalid-utf8": _invalid_utf8, "empty": _empty,
 }

@@ -95,6 +95,12 @@ def test_a_language_switcher_leads_to_the_english_version_when_no_alternate_is_d
     assert report.final_url == server.url + "/en/" and report.offered == ["BPO"]
 
 
+def test_a_site_that_picks_the_language_from_the_request_is_asked_for_english() -> None:
+    with SiteServer(SITES / "zweisprachig", routes={"/": "/_fault/negotiate"}) as server:
+        report = analyzer.scan(server.url + "/", allow_private=True)
+    assert report.final_url == server.url + "/en/" and report.offered == ["BPO"]
+
+
 def test_an_english_version_that_fails_leaves_the_home_page_as_it_is() -> None:
     with SiteServer(SITES / "zweisprachig", routes={"/en/": "/_fault/status/404"}) as server:
         report = analyzer.scan(server.url + "/", allow_private=True)
