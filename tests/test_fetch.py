@@ -328,9 +328,10 @@ def test_meta_refresh_to_private_address_refused() -> None:
     assert internal.requests == []
 
 
-def test_may_redirect_vetoes_target() -> None:
+@pytest.mark.parametrize("fault", ["redirect", "refresh"])
+def test_may_redirect_vetoes_target(fault: str) -> None:
     with SiteServer(NORTHWIND) as elsewhere:
-        routes = {"/go": f"/_fault/redirect?to={elsewhere.url}/"}
+        routes = {"/go": f"/_fault/{fault}?to={elsewhere.url}/"}
         with SiteServer(NORTHWIND, routes=routes) as site, pytest.raises(errors.ScanError):
             run(FAST, lambda f: f.fetch(site.url + "/go", may_redirect=lambda url: url.startswith(site.url)))
     assert elsewhere.requests == []
