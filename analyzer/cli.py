@@ -36,7 +36,6 @@ RETRY_HINTS = {
     "tls": "--insecure reads a site whose certificate does not verify",
     "robots": "--ignore-robots reads a site whose robots.txt refuses this tool",
     "private_address": "--allow-private reads a site on a private or loopback address",
-    "timeout": "--timeout S gives each request longer",
 }
 
 
