@@ -34,18 +34,11 @@ def test_scan_follows_hub_link(serve_site: Callable[[str], str], local_settings:
     assert report.offered == ["LPO"]
 
 
-def test_home_page_that_is_only_a_meta_refresh(serve_site: Callable[[str], str], local_settings: Settings) -> None:
+@pytest.mark.parametrize("entry", ["/", "/scripted.html"], ids=["meta refresh", "script redirect"])
+def test_home_page_that_only_sends_the_browser_on(entry: str, serve_site: Callable[[str], str],
+                                                   local_settings: Settings) -> None:
     base = serve_site("relocated")
-    report = analyzer.scan(base + "/", settings=local_settings)
-    assert report.status == "ok", report.error
-    assert report.final_url == base + "/en/"
-    assert [p.url for p in report.pages] == [base + "/en/services.html"]
-    assert report.offered == ["LPO"]
-
-
-def test_home_page_that_is_only_a_script_redirect(serve_site: Callable[[str], str], local_settings: Settings) -> None:
-    base = serve_site("relocated")
-    report = analyzer.scan(base + "/scripted.html", settings=local_settings)
+    report = analyzer.scan(base + entry, settings=local_settings)
     assert report.status == "ok", report.error
     assert report.final_url == base + "/en/"
     assert [p.url for p in report.pages] == [base + "/en/services.html"]
