@@ -448,7 +448,7 @@ def refresh_target(html: str, url: str) -> str | None:
             target = urljoin(url, html_entities.unescape(written)).split("#")[0]
         except ValueError:
             return None
-        if urlsplit(target).scheme not in DEFAULT_PORTS or target == url.split("#")[0]:
+        if urlsplit(target).scheme not in ("http", "https") or target == url.split("#")[0]:
             return None
         return target
     return None
