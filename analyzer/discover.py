@@ -80,11 +80,15 @@ ENOUGH_BLOCKS = 40
 MAX_LINKS_PER_PAGE = 2000
 # What a language switcher's English link reads, in lower case.
 ENGLISH_LINK_TEXTS = frozenset({"en", "eng", "english", "english version", "in english", "en english", "english en"})
-# A script's literal redirect: location = "...", location.href = '...', location.replace("...").
+# A script's literal redirect: location = "...", window.location.href = '...', location.replace("...");
+# not some object's own "location" (office.location = "Berlin").
 _SCRIPT_REDIRECT = re.compile(
-    r"""\blocation(?:\.href)?\s*=\s*(?P<q1>["'])(?P<target>[^"'\s]{1,500})(?P=q1)"""
-    r"""|\blocation\.(?:replace|assign)\(\s*(?P<q2>["'])(?P<called>[^"'\s]{1,500})(?P=q2)\s*\)"""
+    r"""(?:\b(?:window|document|top|self)\.|(?<![\w.$]))location"""
+    r"""(?:(?:\.href)?\s*=\s*(?P<q1>["'])(?P<target>[^"'\s]{1,500})(?P=q1)"""
+    r"""|\.(?:replace|assign)\(\s*(?P<q2>["'])(?P<called>[^"'\s]{1,500})(?P=q2)\s*\))"""
 )
+# The type of a script a browser runs (no type, or a JavaScript one); JSON and templates are data.
+_SCRIPT_TYPES = frozenset({"", "text/javascript", "application/javascript", "module"})
 # A site's pages share their menus and footers, so the same link targets come back page after
 # page: the cleaned URL and key of the last URL_CACHE_SIZE targets are kept (a few hundred
 # bytes each; enough for every link of the sites a batch has in flight). Longer URLs are
@@ -273,12 +277,13 @@ def english_alternate(page: FetchedPage, tree: LexborHTMLParser | None = None) -
         return None
     site = Site.of(page, root)
     own_key = url_key(page.final_url)
+    base = _document_base(root, page.final_url)
     alternates = [link for link in root.css("link[hreflang]")
                   if "alternate" in (link.attrs.get("rel") or "").lower().split() and _names_english(link)]
     switchers = [link for link in root.css("a[href]")
                  if _names_english(link) or _words(link.text(separator=" ")) in ENGLISH_LINK_TEXTS]
     for link in (*alternates, *switchers):
-        url = clean_url(_join(page.final_url, link.attrs.get("href") or ""))
+        url = clean_url(_join(base, link.attrs.get("href") or ""))
         if url is not None and site.contains(url) and url_key(url) != own_key:
             return url
     return None
@@ -427,24 +432,29 @@ def needs_javascript(html: str | LexborHTMLParser | None) -> bool:
     return empty_root or script_chars >= SCRIPT_SHARE * (script_chars + text_chars)
 
 
-def script_redirect(html: str | LexborHTMLParser | None, url: str) -> str | None:
-    """Where an empty page's script sends a browser (``window.location.href = "/en/"``), when
-    the scripts name one page, or one English page among a language chooser's; else None.
+def script_redirect(html: str | LexborHTMLParser | None, url: str, site: Site) -> str | None:
+    """Where an empty page's script sends a browser on ``site`` (``window.location.href =
+    "/en/"``), when the scripts name one page of the site, or one English page among a
+    language chooser's; else None.
 
     Only a literal URL is read: a page that builds its target at run time needs a browser. A
-    target discovery would skip (an app's ``/login``) is no page of the vendor's offer.
+    target off the site (an app shell's "outdated browser" page) or one discovery would skip
+    (an app's ``/login``) is no page of the vendor's offer.
     """
     tree = _tree(html)
     if tree is None:
         return None
+    base = _document_base(tree, url)
     targets: dict[str, str] = {}
     for script in tree.css("script"):
+        if (script.attrs.get("type") or "").strip().lower() not in _SCRIPT_TYPES:
+            continue
         for found in _SCRIPT_REDIRECT.finditer(script.text()):
             try:
-                target = urljoin(url, found.group("target") or found.group("called"))
+                target = urljoin(base, found.group("target") or found.group("called"))
             except ValueError:
                 continue
-            if urlsplit(target).scheme in ("http", "https") and url_key(target) != url_key(url) and not _skipped(target):
+            if site.contains(target) and url_key(target) != url_key(url) and not _skipped(target):
                 targets.setdefault(url_key(target), target)
     if len(targets) > 1:
         targets = {key: target for key, target in targets.items()

@@ -62,6 +62,10 @@ class ConnectError(ScanError):
 class TLSError(ConnectError):
     kind = "tls"
 
+    def __init__(self, message: str, *, url: str | None = None, certificate: bool = False) -> None:
+        super().__init__(message, url=url)
+        self.certificate = certificate  # the site speaks TLS, but its certificate does not verify
+
 
 class FetchTimeout(ScanError):
     kind = "timeout"

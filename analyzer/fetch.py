@@ -60,6 +60,8 @@ HOST_CACHE_SIZE = 1024
 # keep-alive timeout of the common servers (Apache's 5 s; nginx keeps 75 s), so a vendor's
 # server rarely closes a connection just as it is reused.
 KEEPALIVE_EXPIRY = 5.0
+# Browsers keep about 180 cookies per domain; a vendor's pages need a few.
+MAX_COOKIES_PER_HOST = 100
 # Sites whose idle connections are kept, per site in flight: the sites just finished linger a
 # little (a redirect's second host, a site a later URL of the list repeats) and the
 # descriptors stay well under the usual limits.
@@ -67,10 +69,11 @@ POOLS_PER_SLOT = 2
 # Bot-protection services answer a client they will not serve (a challenge page, a firewall
 # rule) with 403, 429 or 503 and headers that name them; such an answer is no server fault,
 # and asking again will not change it.
-_BOT_PROTECTION_HEADERS = {"cf-mitigated": "Cloudflare", "x-sucuri-block": "Sucuri", "x-iinfo": "Imperva",
-                           "x-datadome": "DataDome"}
-_BOT_PROTECTION_SERVERS = {"cloudflare": "Cloudflare", "akamaighost": "Akamai", "sucuri/cloudproxy": "Sucuri",
-                           "datadome": "DataDome"}
+_BLOCK_HEADERS = {"cf-mitigated": "Cloudflare", "x-sucuri-block": "Sucuri"}
+# Headers (and Server names) that such a service puts on every answer it passes on, blocked or not.
+_PROXY_HEADERS = {"x-iinfo": "Imperva", "x-datadome": "DataDome"}
+_PROXY_SERVERS = {"cloudflare": "Cloudflare", "akamaighost": "Akamai", "sucuri/cloudproxy": "Sucuri",
+                  "datadome": "DataDome"}
 BLOCKING_CODES = frozenset({403, 429, 503})
 # Nearly no page has a refresh, so a page is parsed for one only when this finds one; a
 # plain substring test for the word ("Refresh", "refresh", "REFRESH") runs first, as the
@@ -295,6 +298,8 @@ class Fetcher:
                 response = await self._client.send(request, stream=True)
                 try:
                     cookies.extract_cookies(response)
+                    if len(cookies.jar) > MAX_COOKIES_PER_HOST:
+                        cookies.clear()  # no site's pages need this many; a hostile host would fill memory
                     body = b""
                     if 200 <= response.status_code < 300:
                         body = await _read_body(response, limit, truncate=truncate, url=url)
@@ -308,9 +313,9 @@ class Fetcher:
         except (httpx.TimeoutException, TimeoutError):
             raise errors.FetchTimeout(f"timed out fetching {url} (limit {self.settings.timeout:g} s)", url=url) from None
         except httpx.ConnectError as exc:
-            tls = _tls_failure(exc)
+            tls = _tls_failure(exc, url)
             if tls is not None:
-                raise errors.TLSError(f"no secure connection to {urlsplit(url).netloc}: {tls}", url=url) from None
+                raise tls from None
             raise errors.ConnectError(f"cannot connect to {url}: {exc}", url=url) from None
         except httpx.InvalidURL as exc:
             raise errors.InvalidURL(f"cannot request {url}: {exc}", url=url) from None
@@ -392,16 +397,17 @@ class Fetcher:
 def bot_protection(status: int, headers: httpx.Headers) -> str | None:
     """The bot-protection service that refused a request, named by its answer's headers.
 
-    A header of the service's own says so for 403, 429 and 503. The ``Server`` header alone
-    says so for 403 only: every answer through such a proxy names it, and a 503 may be the
-    vendor's own server down for maintenance.
+    A header the service sends only when it blocks says so for 403, 429 and 503. A header or
+    ``Server`` name that it puts on every answer says so for 403 only: a 503 through such a
+    proxy may be the vendor's own server down for maintenance, worth asking again.
     """
     if status not in BLOCKING_CODES:
         return None
-    for header, name in _BOT_PROTECTION_HEADERS.items():
-        if header in headers:
-            return name
-    return _BOT_PROTECTION_SERVERS.get(headers.get("server", "").strip().lower()) if status == 403 else None
+    named = [name for header, name in _BLOCK_HEADERS.items() if header in headers]
+    if status == 403:
+        named += [name for header, name in _PROXY_HEADERS.items() if header in headers]
+        named.append(_PROXY_SERVERS.get(headers.get("server", "").strip().lower(), ""))
+    return next((name for name in named if name), None)
 
 
 def _status_error(answer: _Answer) -> errors.HTTPStatusError:
@@ -442,13 +448,15 @@ def refresh_target(html: str, url: str) -> str | None:
             continue
         found = _REFRESH_CONTENT.match(meta.attrs.get("content") or "")
         delay, written = (found.group(1), found.group(2).strip().strip("\"'").strip()) if found else ("", "")
-        if not written or int(delay or 0) > REFRESH_MAX_DELAY:
+        if not written or len(delay) > 3 or int(delay or 0) > REFRESH_MAX_DELAY:
             return None  # a page that reloads itself, or one that is read before it moves on
         try:
             target = urljoin(url, html_entities.unescape(written)).split("#")[0]
-        except ValueError:
+            # compared as httpx sends them: "übersicht" and "%C3%BCbersicht" are one page
+            itself = httpx.URL(target) == httpx.URL(url.split("#")[0])
+        except (ValueError, httpx.InvalidURL):
             return None
-        if urlsplit(target).scheme not in ("http", "https") or target == url.split("#")[0]:
+        if urlsplit(target).scheme not in ("http", "https") or itself:
             return None
         return target
     return None
@@ -463,14 +471,16 @@ def _in_noscript(node: LexborNode) -> bool:
     return False
 
 
-def _tls_failure(exc: BaseException) -> str | None:
-    """What went wrong with TLS, when that is why a connection failed."""
+def _tls_failure(exc: BaseException, url: str) -> errors.TLSError | None:
+    """The error to report when TLS is why a connection to ``url`` failed."""
     seen: BaseException | None = exc
+    where = f"no secure connection to {urlsplit(url).netloc}"
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
-            return f"its certificate does not verify ({seen.verify_message})"
+            return errors.TLSError(f"{where}: its certificate does not verify ({seen.verify_message})", url=url,
+                                   certificate=True)
         if isinstance(seen, ssl.SSLError):
-            return f"the TLS handshake failed ({seen.reason or seen})"
+            return errors.TLSError(f"{where}: the TLS handshake failed ({seen.reason or seen})", url=url)
         seen = seen.__cause__ or seen.__context__
     return None
 

@@ -250,11 +250,14 @@ async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -
 
 async def _fetch_home(given: str, start: str, fetcher: Fetcher) -> FetchedPage:
     """The home page; a bare domain that cannot be reached over HTTPS is tried over HTTP, as a
-    browser does. When both fail, the HTTPS failure is the one reported."""
+    browser does. When both fail, the HTTPS failure is the one reported. A site whose HTTPS
+    works but whose certificate does not verify is not read over HTTP: that is for the user
+    to allow (``verify_tls=False``)."""
     try:
         return await fetcher.fetch(start)
     except errors.ConnectError as exc:
-        if "://" in given or not start.startswith("https://"):
+        certificate = isinstance(exc, errors.TLSError) and exc.certificate
+        if "://" in given or not start.startswith("https://") or certificate:
             raise
         try:
             return await fetcher.fetch("http://" + start.removeprefix("https://"))
@@ -269,11 +272,12 @@ async def _home_shown(home: FetchedPage, fetcher: Fetcher) -> tuple[FetchedPage,
     parsed = parse_page(home.html, url=home.final_url)
     if not needs_javascript(parsed.tree):
         return home, parsed
-    target = script_redirect(parsed.tree, home.final_url)
+    site = Site.of(home, parsed.tree)
+    target = script_redirect(parsed.tree, home.final_url, site)
     if target is None:
         raise _needs_javascript(home)
     logger.info("%s shows no text; following its script to %s", home.final_url, target)
-    page = await fetcher.fetch(target)
+    page = await fetcher.fetch(target, may_redirect=site.contains)
     return page, _rendered(page)
 
 

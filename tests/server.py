@@ -12,8 +12,8 @@ Fault routes live under ``/_fault/`` so any site can also misbehave on demand:
                                  200, a page that is only <meta http-equiv="refresh" content="N; url=URL">
     /_fault/blocked/N?server=S&header=H
                                  status N as a bot-protection service sends it: Server S, header H: 1
-    /_fault/cookie?set=NAME%3DVALUE
-                                 a page that sets that cookie and shows the Cookie header it was sent
+    /_fault/cookie?set=NAME%3DVALUE&many=N
+                                 a page that sets that cookie (and N more) and shows the Cookie header it was sent
     /_fault/negotiate            302 to /en/ when Accept-Language names English first, else to /de/
     /_fault/big/N                N bytes, Content-Length declared
     /_fault/stream/N             N bytes, no Content-Length (read until close)
@@ -69,9 +69,12 @@ class _Server(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.connections = 0
 
     def get_request(self) -> tuple[socket.socket, Any]:
         connection, address = super().get_request()
+        with self.lock:
+            self.connections += 1
         if self.tls is None:
             return connection, address
         # the handshake runs on the request's thread, at its first read, not in the accept loop
@@ -105,13 +108,15 @@ class SiteHandler(SimpleHTTPRequestHandler):
                 self.server.in_flight -= 1
 
     def send_body(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
-                  headers: dict[str, str] | None = None) -> None:
+                  headers: dict[str, str | list[str]] | None = None) -> None:
+        """``headers``: a list value sends that header once per item (Set-Cookie)."""
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             for name, value in (headers or {}).items():
-                self.send_header(name, value)
+                for item in [value] if isinstance(value, str) else value:
+                    self.send_header(name, item)
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
@@ -149,8 +154,10 @@ def _blocked(handler: SiteHandler, args: list[str]) -> None:
 
 
 def _cookie(handler: SiteHandler, args: list[str]) -> None:
-    headers = {"Set-Cookie": f"{handler.query('set')}; Path=/"} if handler.query("set") else {}
-    handler.send_body(200, _page(f"Cookie sent: [{handler.headers.get('Cookie', '')}]").encode(), headers=headers)
+    cookies = [handler.query("set")] if handler.query("set") else []
+    cookies += [f"c{n}=1" for n in range(int(handler.query("many") or 0))]
+    body = _page(f"Cookie sent: [{handler.headers.get('Cookie', '')}]").encode()
+    handler.send_body(200, body, headers={"Set-Cookie": [f"{cookie}; Path=/" for cookie in cookies]})
 
 
 def _negotiate(handler: SiteHandler, args: list[str]) -> None:
@@ -328,6 +335,11 @@ class SiteServer:
     @property
     def max_in_flight(self) -> int:
         return self.httpd.max_in_flight
+
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far, whether or not a request came over them."""
+        return self.httpd.connections
 
     def __enter__(self) -> SiteServer:
         self.thread.start()

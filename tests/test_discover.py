@@ -103,11 +103,16 @@ def test_services_link_ranked_and_chrome_skipped() -> None:
         ('if (!token) window.location.href = "/login";', None),  # an app's sign-in, not the vendor's offer
         ('location.href = "javascript:void(0)";', None),
         ('location.href = "/";', None),  # the page itself
+        ('if (!window.Promise) { location.href = "https://browsehappy.example/"; }', None),  # off the site
+        ('office.location = "Berlin";', None),  # some object's own location
+        ('</script><script type="text/template">location = "/en/";', None),  # a template is no script run
     ],
 )
 def test_script_redirect_of_an_empty_page(script: str, target: str | None) -> None:
+    url = "https://www.vendor.example/"
     html = f"<html><head><script>{script}</script></head><body></body></html>"
-    assert discovery.script_redirect(html, "https://www.vendor.example/") == target
+    site = Site.of(FetchedPage(url, url, 200, html, "text/html"))
+    assert discovery.script_redirect(html, url, site) == target
 
 
 def test_relative_links_resolve_against_the_base_element() -> None:

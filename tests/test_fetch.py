@@ -161,6 +161,8 @@ def test_retried_until_success(steps: str, requests: int) -> None:
         ("/_fault/blocked/403?server=cloudflare", "blocked", 1),
         ("/_fault/blocked/403?server=AkamaiGHost", "blocked", 1),
         ("/_fault/blocked/503?server=cloudflare", "http_status", 3),  # the vendor's own 503 through the proxy
+        ("/_fault/blocked/403?header=x-iinfo", "blocked", 1),
+        ("/_fault/blocked/503?header=x-iinfo", "http_status", 3),  # Imperva marks every answer it passes on
         ("/_fault/blocked/403?server=nginx", "http_status", 1),
     ],
 )
@@ -308,6 +310,16 @@ def test_meta_refresh_followed_like_a_redirect() -> None:
             assert kept.final_url == f"{server.url}/_fault/refresh?to=/services.html&{query}" and "Moved." in kept.html
 
 
+def test_a_page_that_refreshes_itself_is_read() -> None:
+    # the refresh names the path as written, the request sent it percent-encoded: one page
+    routes = {"/leistungen/%C3%BCbersicht": "/_fault/refresh?to=/leistungen/übersicht&delay=5",
+              "/later": "/_fault/refresh?to=/services.html&delay=" + "9" * 5000}
+    with SiteServer(NORTHWIND, routes=routes) as server:
+        page = fetch(server.url + "/leistungen/übersicht")
+        assert "Moved." in page.html and server.requests.count("/leistungen/%C3%BCbersicht") == 1
+        assert "Moved." in fetch(server.url + "/later").html  # an absurd delay is a long one, not a crash
+
+
 def test_meta_refreshes_and_redirects_share_the_limit() -> None:
     chain = "/_fault/redirect?to=/_fault/refresh%3Fto%3D/services.html"
     with SiteServer(NORTHWIND) as server:
@@ -356,6 +368,17 @@ def test_a_site_gets_its_cookies_back_and_only_recent_sites_keep_them(monkeypatc
     for server, html in zip(servers, seen[:3], strict=True):
         assert f"Cookie sent: [visit={server.port}]" in html
     assert "Cookie sent: []" in seen[-1]  # forgotten: two newer sites have set cookies since
+
+
+def test_a_host_that_sets_too_many_cookies_keeps_none() -> None:
+    async def visits(fetcher: Fetcher) -> list[str]:
+        await fetcher.fetch(f"{server.url}/_fault/cookie?set=session%3D1")
+        kept = (await fetcher.fetch(f"{server.url}/_fault/cookie?many=500")).html
+        return [kept, (await fetcher.fetch(f"{server.url}/_fault/cookie")).html]
+
+    with SiteServer(CRUMBS) as server:
+        kept, after = run(FAST, visits)
+    assert "Cookie sent: [session=1]" in kept and "Cookie sent: []" in after
 
 
 # --- TLS -----------------------------------------------------------------------------------

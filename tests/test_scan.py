@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Callable
 
 import pytest
+import trustme
 
 import analyzer
 from analyzer import Settings
+
+from .server import SITES, SiteServer
 
 
 def test_scan_finds_services_page_and_labels_mix(serve_site: Callable[[str], str], local_settings: Settings) -> None:
@@ -52,6 +56,15 @@ def test_a_bare_domain_without_https_is_read_over_http(serve_site: Callable[[str
     assert report.final_url.rstrip("/") == base and report.primary == "BPO"
     explicit = analyzer.scan(base.replace("http://", "https://"), settings=local_settings)
     assert explicit.error is not None and explicit.error.kind == "tls"  # a scheme given is a scheme kept
+
+
+def test_a_bare_domain_whose_certificate_fails_is_not_read_over_http(local_settings: Settings) -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("127.0.0.1").configure_cert(context)
+    with SiteServer(SITES / "northwind", tls=context) as server:
+        report = analyzer.scan(server.url.removeprefix("https://"), settings=local_settings)
+        assert report.error is not None and report.error.kind == "tls" and "certificate" in report.error.message
+        assert server.connections == 1  # no second, plain-HTTP attempt
 
 
 def test_private_addresses_refused_by_default(serve_site: Callable[[str], str]) -> None:
