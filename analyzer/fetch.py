@@ -188,7 +188,7 @@ class Fetcher:
         ``may_redirect`` vets each redirect target before it is requested (discovery uses it
         to stay on the vendor's site). Redirects and refreshes share ``settings.max_redirects``.
         """
-        current, hops = url, self.settings.max_redirects
+        current, hops = normalize_input_url(url), self.settings.max_redirects
         while True:
             answer = await self._follow(current, self.settings.max_bytes, obey_robots=self.settings.obey_robots,
                                         may_redirect=may_redirect, hops=hops)
@@ -221,7 +221,7 @@ class Fetcher:
         """A text resource such as sitemap.xml (gzipped or not); None when it is unavailable."""
         limit = self.settings.max_bytes
         try:
-            answer = await self._follow(url, limit, obey_robots=self.settings.obey_robots)
+            answer = await self._follow(normalize_input_url(url), limit, obey_robots=self.settings.obey_robots)
             body = answer.body
             if body.startswith(b"\x1f\x8b"):  # a .gz file served as is, not as Content-Encoding
                 body = inflate(body, "gzip", limit, url=url)
@@ -293,7 +293,10 @@ class Fetcher:
     async def _exchange(self, url: str, limit: int, truncate: bool, cookies: httpx.Cookies) -> _Answer:
         try:
             async with asyncio.timeout(self.settings.timeout):
-                request = self._client.build_request("GET", url)
+                try:
+                    request = self._client.build_request("GET", url)
+                except ValueError as exc:  # e.g. an IDNA label that does not encode ("xn--zz")
+                    raise errors.InvalidURL(f"cannot request {url}: {exc}", url=url) from None
                 cookies.set_cookie_header(request)
                 response = await self._client.send(request, stream=True)
                 try:

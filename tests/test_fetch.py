@@ -10,11 +10,15 @@ import ssl
 import tracemalloc
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
+from html import escape
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import psutil
 import pytest
 import trustme
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analyzer import Settings, errors
 from analyzer import fetch as fetch_module
@@ -293,6 +297,12 @@ def test_looks_binary() -> None:
     assert not looks_binary(codecs.BOM_UTF16_LE + "<p>hi</p>".encode("utf-16-le"))
 
 
+@pytest.mark.parametrize("url", ["http://xn--zz.com/", "http://[::1/", "http://\u2603.com/"])
+def test_a_url_that_cannot_be_requested_is_invalid_url(url: str) -> None:
+    assert fetch_error(url).kind == "invalid_url"
+    assert run(FAST, lambda fetcher: fetcher.fetch_text(url)) is None  # e.g. a robots.txt Sitemap: line
+
+
 def test_redirect_within_limit_followed() -> None:
     with SiteServer(NORTHWIND) as server:
         page = fetch(f"{server.url}/_fault/redirect?to=/services.html")
@@ -318,6 +328,18 @@ def test_a_page_that_refreshes_itself_is_read() -> None:
         page = fetch(server.url + "/leistungen/übersicht")
         assert "Moved." in page.html and server.requests.count("/leistungen/%C3%BCbersicht") == 1
         assert "Moved." in fetch(server.url + "/later").html  # an absurd delay is a long one, not a crash
+
+
+REFRESH_PIECES = ["0", "5", "999", ".5", ";", ",", " ", "url", "URL", "=", "'", '"', "/en/", "http://", "[::1",
+                  "javascript:x", "&amp;", "#top", "\u00fc", "%zz", "9" * 5000]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(REFRESH_PIECES), max_size=8).map("".join))
+def test_any_refresh_content_gives_a_web_url_or_none(content: str) -> None:
+    html = f'<meta http-equiv="refresh" content="{escape(content)}"><p>x</p>'
+    target = fetch_module.refresh_target(html, "https://vendor.example/a/")
+    assert target is None or urlsplit(target).scheme in ("http", "https"), target
 
 
 def test_meta_refreshes_and_redirects_share_the_limit() -> None:
