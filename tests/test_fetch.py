@@ -92,11 +92,13 @@ def test_allow_networks_opens_only_those_networks() -> None:
         assert other.requests == []
 
 
-def test_redirect_to_private_address_refused() -> None:
+@pytest.mark.parametrize("fault", ["redirect", "refresh"])
+def test_redirect_to_private_address_refused(fault: str) -> None:
     # The first server stands for a public host (the one network the settings allow); it
-    # redirects to another loopback address, which must be refused before any request.
+    # redirects (by HTTP or by a meta refresh) to another loopback address, which must be
+    # refused before any request.
     with SiteServer(NORTHWIND) as internal:
-        routes = {"/go": f"/_fault/redirect?to={internal.url}/services.html"}
+        routes = {"/go": f"/_fault/{fault}?to={internal.url}/services.html"}
         with SiteServer(NORTHWIND, host="127.0.0.2", routes=routes) as public:
             error = fetch_error(public.url + "/go", Settings(timeout=2.0, allow_networks=("127.0.0.2/32",)))
     assert error.kind == "private_address"
@@ -351,15 +353,6 @@ def test_meta_refreshes_and_redirects_share_the_limit() -> None:
     with SiteServer(NORTHWIND, routes=refresh_loop) as server:
         assert fetch_error(server.url + "/a").kind == "redirects"
         assert len(server.requests) == FAST.max_redirects + 2  # robots.txt, then the first page and each hop
-
-
-def test_meta_refresh_to_private_address_refused() -> None:
-    with SiteServer(NORTHWIND) as internal:
-        routes = {"/go": f"/_fault/refresh?to={internal.url}/services.html"}
-        with SiteServer(NORTHWIND, host="127.0.0.2", routes=routes) as public:
-            error = fetch_error(public.url + "/go", Settings(timeout=2.0, allow_networks=("127.0.0.2/32",)))
-    assert error.kind == "private_address"
-    assert internal.requests == []
 
 
 @pytest.mark.parametrize("fault", ["redirect", "refresh"])
