@@ -198,11 +198,16 @@ class Site:
     @classmethod
     def of(cls, page: FetchedPage, tree: LexborHTMLParser | None = None) -> Site:
         """The site of a home page; pass ``tree`` when the page is already parsed."""
-        parts = urlsplit(page.final_url)
         root = _tree(page.html if tree is None else tree)
         lang = root.root if root is not None else None
         code = (lang.attrs.get("lang") or "") if lang is not None else ""
-        return cls(_bare_host(parts.hostname or ""), _port(parts.scheme, parts.port), code[:2].lower() or None)
+        return cls.at(page.final_url, code[:2].lower() or None)
+
+    @classmethod
+    def at(cls, url: str, language: str | None = None) -> Site:
+        """The site a URL is on."""
+        parts = urlsplit(url)
+        return cls(_bare_host(parts.hostname or ""), _port(parts.scheme, parts.port), language)
 
     def contains(self, url: str) -> bool:
         """Same host (``www.`` aside) or a subdomain of it, on the same port."""
@@ -269,24 +274,45 @@ async def discover(
 
 
 def english_alternate(page: FetchedPage, tree: LexborHTMLParser | None = None) -> str | None:
-    """The same-site URL a page names as its English version, other than itself: its
+    """The URL a page names as its English version, other than itself. On the same site: its
     ``<link rel="alternate" hreflang="en" href="/en/">``, or else its language switcher's
-    English link (``<a hreflang="en">``, or a link reading just "EN" or "English")."""
+    English link (``<a hreflang="en">``, or a link reading just "EN" or "English"). Failing
+    those, an hreflang alternate on another site (``vendor.de`` naming ``vendor.com``), which
+    is the same vendor's only if that page names this site back: see ``names_alternate``."""
     root = _tree(page.html if tree is None else tree)
     if root is None:
         return None
     site = Site.of(page, root)
     own_key = url_key(page.final_url)
     base = _document_base(root, page.final_url)
-    alternates = [link for link in root.css("link[hreflang]")
-                  if "alternate" in (link.attrs.get("rel") or "").lower().split() and _names_english(link)]
-    switchers = [link for link in root.css("a[href]")
-                 if _names_english(link) or _words(link.text(separator=" ")) in ENGLISH_LINK_TEXTS]
-    for link in (*alternates, *switchers):
-        url = clean_url(_join(base, link.attrs.get("href") or ""))
-        if url is not None and site.contains(url) and url_key(url) != own_key:
-            return url
-    return None
+
+    def targets(links: Iterable[LexborNode]) -> list[str]:
+        return [url for link in links if (url := clean_url(_join(base, link.attrs.get("href") or ""))) is not None]
+
+    alternates = targets(link for link in _alternates(root) if _names_english(link))
+    switchers = targets(link for link in root.css("a[href]")
+                        if _names_english(link) or _words(link.text(separator=" ")) in ENGLISH_LINK_TEXTS)
+    on_site = (url for url in (*alternates, *switchers) if site.contains(url) and url_key(url) != own_key)
+    elsewhere = (url for url in alternates if not site.contains(url))
+    return next(on_site, None) or next(elsewhere, None)
+
+
+def names_alternate(tree: LexborHTMLParser | None, url: str, site: Site) -> bool:
+    """Whether the page at ``url`` lists a language version of itself on ``site``: the return
+    link that makes an hreflang alternate on another site the same vendor's, as search engines
+    require before they trust one."""
+    if tree is None:
+        return False
+    base = _document_base(tree, url)
+    return any(
+        (target := clean_url(_join(base, link.attrs.get("href") or ""))) is not None and site.contains(target)
+        for link in _alternates(tree)
+    )
+
+
+def _alternates(root: LexborHTMLParser) -> list[LexborNode]:
+    """The page's ``<link rel="alternate" hreflang>`` elements."""
+    return [link for link in root.css("link[hreflang]") if "alternate" in (link.attrs.get("rel") or "").lower().split()]
 
 
 def _names_english(link: LexborNode) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from . import errors
 from .config import Settings
-from .discover import Site, discover, english_alternate, needs_javascript, script_redirect
+from .discover import Site, discover, english_alternate, names_alternate, needs_javascript, script_redirect
 from .extract import Block, ParsedPage, drop_repeated, parse_page
 from .fetch import FetchedPage, Fetcher, normalize_input_url
 from .language import foreign_language
@@ -233,19 +233,25 @@ def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:
 
 async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -> tuple[FetchedPage, ParsedPage]:
     """The home page's English version with its parse, when the home page is in another language
-    (declared, or else read from its text) and names an English version that loads; else the home page."""
+    (declared, or else read from its text) and names an English version that loads; else the home
+    page. An English version on another site counts only when it names the home page's site back."""
     site = Site.of(home, parsed.tree)
     if site.language in (None, "en") and foreign_language(parsed.text) is None:
         return home, parsed
     english = english_alternate(home, parsed.tree)
     if english is None:
         return home, parsed
+    elsewhere = not site.contains(english)
     try:
-        page = await fetcher.fetch(english, may_redirect=site.contains)
-        return page, _rendered(page)
+        page = await fetcher.fetch(english, may_redirect=Site.at(english).contains if elsewhere else site.contains)
+        page_parsed = _rendered(page)
     except errors.ScanError as exc:
         logger.info("keeping %s: its English version %s failed: %s", home.final_url, english, exc)
         return home, parsed
+    if elsewhere and not names_alternate(page_parsed.tree, page.final_url, site):
+        logger.info("keeping %s: %s, on another site, does not name it as a language version", home.final_url, english)
+        return home, parsed
+    return page, page_parsed
 
 
 async def _fetch_home(given: str, start: str, fetcher: Fetcher) -> FetchedPage:

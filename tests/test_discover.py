@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 
 import analyzer
 from analyzer import Settings
@@ -181,7 +182,10 @@ def test_english_alternate_of_a_page() -> None:
     alternates = '<link rel="alternate" hreflang="de" href="/"><link rel="alternate" hreflang="en-US" href="/en/">'
     assert english(alternates) == "https://vendor.example/en/"
     assert english('<link rel="alternate" hreflang="fr" href="/fr/">') is None
-    assert english('<link rel="alternate" hreflang="en" href="https://elsewhere.example/en/">') is None
+    # another site's English version comes last: the scan reads it only if it names this site back
+    elsewhere = '<link rel="alternate" hreflang="en" href="https://vendor.example.com/">'
+    assert english(elsewhere) == "https://vendor.example.com/"
+    assert english(elsewhere + '</head><body><a href="/en/">EN</a>') == "https://vendor.example/en/"
     assert english('<link rel="canonical" hreflang="en" href="/en/">') is None
     assert english('<link rel="alternate" hreflang="en" href="/">') is None  # the page itself
     # without alternates, the page's language switcher
@@ -189,6 +193,20 @@ def test_english_alternate_of_a_page() -> None:
     assert english('</head><body><a href="/english/" hreflang="en-GB">Sprache</a>') == "https://vendor.example/english/"
     assert english('</head><body><a href="https://vendor-global.example/">English</a>') is None
     assert english('</head><body><a href="/englisch-kurse">English courses</a>') is None
+
+
+def test_a_page_names_its_language_versions_on_a_site() -> None:
+    url = "https://vendor.example.com/en/"
+
+    def names(links: str, site: str = "vendor.example") -> bool:
+        tree = LexborHTMLParser(f'<html lang="en"><head>{links}</head><body><p>Hello</p></body></html>')
+        return discovery.names_alternate(tree, url, Site(site, None, None))
+
+    assert names('<link rel="alternate" hreflang="de" href="https://www.vendor.example/">')
+    assert names('<link rel="alternate" hreflang="x-default" href="https://vendor.example/start">')
+    assert not names('<link rel="alternate" hreflang="de" href="/de/">')  # its own site's version
+    assert not names('<link rel="canonical" hreflang="de" href="https://vendor.example/">')
+    assert not names('</head><body><a href="https://vendor.example/" hreflang="de">Deutsch</a>')
 
 
 # --- crawling real sites -----------------------------------------------------------------

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+
 import analyzer
 from analyzer.language import MIN_WORDS, foreign_language
 
@@ -106,3 +111,31 @@ def test_an_english_version_that_fails_leaves_the_home_page_as_it_is() -> None:
         report = analyzer.scan(server.url + "/", allow_private=True)
     assert report.error is not None and report.error.kind == "not_english"
     assert report.final_url == server.url + "/"
+
+
+@pytest.mark.parametrize("names_back", [True, False])
+def test_an_english_version_on_another_site_is_read_only_when_it_names_the_home_site_back(
+    tmp_path: Path, names_back: bool
+) -> None:
+    german, english = tmp_path / "de", tmp_path / "com"
+    (english / "en").mkdir(parents=True)
+    german.mkdir()
+    with SiteServer(german) as de, SiteServer(english, host="127.0.0.2") as com:
+        home = (SITES / "zweisprachig" / "index.html").read_text(encoding="utf-8")
+        home = home.replace('<link rel="alternate" hreflang="en-GB" href="/en/">',
+                            f'<link rel="alternate" hreflang="en-GB" href="{com.url}/en/">')
+        (german / "index.html").write_text(home.replace('<a href="/en/">English</a>', ""), encoding="utf-8")
+        shutil.copy(SITES / "zweisprachig" / "services.html", german)
+        english_home = (SITES / "zweisprachig" / "en" / "index.html").read_text(encoding="utf-8")
+        if names_back:
+            english_home = english_home.replace('hreflang="de" href="/"', f'hreflang="de" href="{de.url}/"')
+        (english / "en" / "index.html").write_text(english_home, encoding="utf-8")
+        shutil.copy(SITES / "zweisprachig" / "en" / "services.html", english / "en")
+        report = analyzer.scan(de.url + "/", allow_private=True)
+        read_in_german = "/services.html" in de.requests
+    if names_back:
+        assert report.status == "ok" and report.final_url == com.url + "/en/" and report.offered == ["BPO"]
+        assert not read_in_german
+    else:
+        assert report.error is not None and report.error.kind == "not_english"
+        assert report.final_url == de.url + "/"
