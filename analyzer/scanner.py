@@ -11,6 +11,8 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
+import httpx
+
 from . import errors
 from .config import Settings
 from .discover import Site, discover, english_alternate, names_alternate, needs_javascript, script_redirect
@@ -255,10 +257,26 @@ async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -
 
 
 async def _fetch_home(given: str, start: str, fetcher: Fetcher) -> FetchedPage:
-    """The home page; a bare domain that cannot be reached over HTTPS is tried over HTTP, as a
-    browser does. When both fail, the HTTPS failure is the one reported. A site whose HTTPS
-    works but whose certificate does not verify is not read over HTTP: that is for the user
-    to allow (``verify_tls=False``)."""
+    """The home page. A host name that does not resolve is tried with ``www.`` in front, since
+    some domains publish an address for the ``www.`` name only; when that fails too, the first
+    failure is the one reported."""
+    try:
+        return await _fetch_over_either_scheme(given, start, fetcher)
+    except errors.DNSError as exc:
+        www = _with_www(start)
+        if www is None:
+            raise
+        try:
+            return await _fetch_over_either_scheme(given, www, fetcher)
+        except errors.ScanError:
+            raise exc from None
+
+
+async def _fetch_over_either_scheme(given: str, start: str, fetcher: Fetcher) -> FetchedPage:
+    """The page at ``start``; a bare domain that cannot be reached over HTTPS is tried over HTTP,
+    as a browser does. When both fail, the HTTPS failure is the one reported. A site whose
+    HTTPS works but whose certificate does not verify is not read over HTTP: that is for the
+    user to allow (``verify_tls=False``)."""
     try:
         return await fetcher.fetch(start)
     except errors.ConnectError as exc:
@@ -269,6 +287,15 @@ async def _fetch_home(given: str, start: str, fetcher: Fetcher) -> FetchedPage:
             return await fetcher.fetch("http://" + start.removeprefix("https://"))
         except errors.ScanError:
             raise exc from None
+
+
+def _with_www(url: str) -> str | None:
+    """``url`` with ``www.`` before its host name; None when the host has it already, or is not
+    a domain name (an address, or a single label such as ``localhost``)."""
+    host = httpx.URL(url).host
+    if host.startswith("www.") or "." not in host or host.replace(".", "").isdigit() or ":" in host:
+        return None
+    return str(httpx.URL(url).copy_with(host="www." + host))
 
 
 async def _home_shown(home: FetchedPage, fetcher: Fetcher) -> tuple[FetchedPage, ParsedPage]:

@@ -67,6 +67,46 @@ def test_a_bare_domain_whose_certificate_fails_is_not_read_over_http(local_setti
         assert server.connections == 1  # no second, plain-HTTP attempt
 
 
+@pytest.mark.parametrize("given", ["northwind.test:{port}", "http://northwind.test:{port}/"])
+def test_a_domain_that_does_not_resolve_is_tried_with_www(given: str, monkeypatch: pytest.MonkeyPatch,
+                                                          local_settings: Settings) -> None:
+    # Only the www. name has an address, as for some real domains; DNS is the one layer faked.
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def resolve(host: str | bytes, port: object, *args: object, **kwargs: object) -> object:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name.endswith("northwind.test"):
+            lookups.append(name)
+            if name != "www.northwind.test":
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return real("127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    with SiteServer(SITES / "northwind") as server:
+        report = analyzer.scan(given.format(port=server.port), settings=local_settings)
+    assert report.status == "ok", report.error
+    assert report.final_url.rstrip("/") == f"http://www.northwind.test:{server.port}" and report.primary == "BPO"
+    assert lookups[0] == "northwind.test" and "www.northwind.test" in lookups
+
+
+def test_a_dead_name_is_reported_as_itself_when_www_is_dead_too(monkeypatch: pytest.MonkeyPatch,
+                                                                local_settings: Settings) -> None:
+    real = socket.getaddrinfo
+
+    def resolve(host: str | bytes, port: object, *args: object, **kwargs: object) -> object:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name.endswith("gone.test"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    report = analyzer.scan("https://gone.test/", settings=local_settings)
+    assert report.error is not None and report.error.kind == "dns"
+    assert "gone.test" in report.error.message and "www.gone.test" not in report.error.message
+
+
 def test_private_addresses_refused_by_default(serve_site: Callable[[str], str]) -> None:
     report = analyzer.scan(serve_site("northwind"))
     assert report.status == "error"
