@@ -89,6 +89,16 @@ _SCRIPT_REDIRECT = re.compile(
 )
 # The type of a script a browser runs (no type, or a JavaScript one); JSON and templates are data.
 _SCRIPT_TYPES = frozenset({"", "text/javascript", "application/javascript", "module"})
+# What a "page not found" page served with status 200 (a soft 404) says in its title or first
+# heading. Such a page reached from a services link is skipped, not read as a services page.
+_NOT_FOUND = re.compile(
+    r"\b(?:404|not\s+found"
+    r"|page\b[^.!?]{0,40}?\b(?:can(?:no|\W)?t|could(?:\s*no|n\W?)t)\s+be\s+found"
+    r"|page\b[^.!?]{0,40}?\b(?:does(?:\s*no|n\W?)t|no\s+longer)\s+exists?)\b",
+    re.IGNORECASE,
+)
+# A soft 404's own text is short: a real services page that happens to say "not found" is not.
+NOT_FOUND_MAX_WORDS = 150
 # A site's pages share their menus and footers, so the same link targets come back page after
 # page: the cleaned URL and key of the last URL_CACHE_SIZE targets are kept (a few hundred
 # bytes each; enough for every link of the sites a batch has in flight). Longer URLs are
@@ -325,8 +335,21 @@ def _read(page: FetchedPage, site: Site, *, with_links: bool) -> tuple[ParsedPag
     parsed = parse_page(page.html, url=page.final_url)
     if needs_javascript(parsed.tree):
         return None
+    if not_found_page(parsed):
+        logger.info("skipping %s: a 'page not found' page served as %d", page.final_url, page.status)
+        return None
     links = page_links(parsed.tree, page.final_url, site) if with_links else []
     return _without_tree(parsed), links
+
+
+def not_found_page(parsed: ParsedPage) -> bool:
+    """Whether a page that loaded is a "page not found" page (a soft 404): its title or first
+    heading says so and it has little text of its own."""
+    heading = parsed.tree.css_first("h1") if parsed.tree is not None else None
+    said = [parsed.title, heading.text(separator=" ") if heading is not None else ""]
+    if not any(_NOT_FOUND.search(text) for text in said):
+        return False
+    return sum(len(block.text.split()) for block in parsed.blocks) <= NOT_FOUND_MAX_WORDS
 
 
 def _without_tree(parsed: ParsedPage) -> ParsedPage:

@@ -13,6 +13,7 @@ import analyzer
 from analyzer import Settings
 from analyzer import discover as discovery
 from analyzer.discover import FoundPage, Site, clean_url, discover, needs_javascript, page_links, rank_links, url_key
+from analyzer.extract import parse_page
 from analyzer.fetch import FetchedPage, Fetcher
 
 from .server import SITES, SiteServer
@@ -223,6 +224,31 @@ def test_dropdown_site_reads_service_pages_from_both_lines() -> None:
     first_two = {path for path, _ in chosen[:2]}
     assert first_two & {"/cloud-migration.html", "/application-support.html", "/network-monitoring.html"}
     assert first_two & {"/claims-processing.html", "/payroll.html", "/order-entry.html"}
+
+
+def test_a_page_not_found_served_as_200_is_not_read_as_a_services_page() -> None:
+    with SiteServer(SITES / "gonemissing") as server:
+        chosen = crawl(server)
+        requested = pages_requested(server)
+    assert "/services/" in requested  # fetched: only its content tells it is missing
+    assert chosen == [("/what-we-do.html", "services")]
+
+
+@pytest.mark.parametrize(
+    ("title", "heading", "words", "missing"),
+    [
+        ("Page not found – Vendor", "Oops! That page can’t be found.", 20, True),
+        ("Vendor", "404", 20, True),
+        ("Error | Vendor", "The page you are looking for doesn't exist", 20, True),
+        ("Data entry services | Vendor", "Data entry services", 20, False),
+        ("Lost and found call handling | Vendor", "Lost and found call handling", 20, False),
+        ("Page not found – Vendor", "Our services", 400, False),  # too much text of its own
+    ],
+)
+def test_not_found_page(title: str, heading: str, words: int, missing: bool) -> None:
+    body = " ".join(["We key in supplier invoices every day."] * (words // 7))
+    html = f"<html><head><title>{title}</title></head><body><main><h1>{heading}</h1><p>{body}</p></main></body></html>"
+    assert discovery.not_found_page(parse_page(html)) is missing
 
 
 def test_page_cap() -> None:
