@@ -26,7 +26,7 @@ from .html_report import DEFAULT_TITLE, read_results, write_html
 from .markdown_input import is_markdown, looks_like_html
 from .model import load_model, train
 from .progress import make_progress, summary_text
-from .report import Report
+from .report import ErrorInfo, Report
 from .scanner import classify_html, classify_text, fetch_page, scan
 from .version import __version__
 
@@ -37,6 +37,14 @@ RETRY_HINTS = {
     "robots": "--ignore-robots reads a site whose robots.txt refuses this tool",
     "private_address": "--allow-private reads a site on a private or loopback address",
 }
+
+
+def _retry_hint(error: ErrorInfo | None) -> str | None:
+    """The option that would read the site anyway, if one would: ``--insecure`` mends a
+    certificate that does not verify, not a TLS handshake that fails."""
+    if error is None or (error.kind == "tls" and "certificate" not in error.message):
+        return None
+    return RETRY_HINTS.get(error.kind)
 
 
 def _scan_options(function: Any) -> Any:
@@ -101,7 +109,7 @@ def scan_command(url: str, as_json: bool, output_format: str, **options: Any) ->
     report = scan(url, settings=_settings(**options))
     click.echo(_render(report, _output_format(as_json, output_format)), nl=False)
     if not report.ok:
-        hint = RETRY_HINTS.get(report.error.kind) if report.error else None
+        hint = _retry_hint(report.error)
         if hint:
             click.echo(f"hint: {hint}", err=True)
         sys.exit(1)

@@ -55,6 +55,15 @@ def test_scan_refuses_loopback_without_flag(serve_site: Callable[[str], str]) ->
     assert result.stderr == "hint: --allow-private reads a site on a private or loopback address\n"
 
 
+def test_a_failed_tls_handshake_gets_no_insecure_hint(serve_site: Callable[[str], str]) -> None:
+    plain = serve_site("northwind").replace("http://", "https://")  # HTTPS to a plain-HTTP server
+    result = CliRunner().invoke(cli, ["scan", plain, "--allow-private", "--json"])
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "tls" and "handshake" in error["message"]
+    assert result.stderr == ""  # --insecure would not help: the server speaks no TLS at all
+
+
 def test_scan_text_output(serve_site: Callable[[str], str]) -> None:
     result = CliRunner().invoke(cli, ["scan", serve_site("northwind"), "--allow-private"])
     assert result.exit_code == 0, result.output
