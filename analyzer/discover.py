@@ -89,15 +89,26 @@ _SCRIPT_REDIRECT = re.compile(
 )
 # The type of a script a browser runs (no type, or a JavaScript one); JSON and templates are data.
 _SCRIPT_TYPES = frozenset({"", "text/javascript", "application/javascript", "module"})
-# What a "page not found" page served with status 200 (a soft 404) says in its title or first
-# heading. Such a page reached from a services link is skipped, not read as a services page.
-_NOT_FOUND = re.compile(
-    r"\b(?:404|not\s+found"
-    r"|page\b[^.!?]{0,40}?\b(?:can(?:no|\W)?t|could(?:\s*no|n\W?)t)\s+be\s+found"
-    r"|page\b[^.!?]{0,40}?\b(?:does(?:\s*no|n\W?)t|no\s+longer)\s+exists?)\b",
+# What a "page not found" page served with status 200 (a soft 404) says: a whole part of its
+# title ("404", "Page not found", between separators such as " | ") or its short first heading,
+# or a sentence about the page being missing. Numbers and words that merely contain these
+# ("SOX 404 compliance", "Studio 404", "Staff not found? We find them.") are services pages.
+_NOT_FOUND_NAME = re.compile(
+    r"(?:(?:error|http)\s*)?404(?:\s*(?:error|page|not\s+found))?|(?:(?:page|file|content)\s+)?not\s+found"
+    r"|nothing\s+(?:was\s+)?found|page\s+(?:is\s+)?missing",
     re.IGNORECASE,
 )
-# A soft 404's own text is short: a real services page that happens to say "not found" is not.
+_NOT_FOUND_SENTENCE = re.compile(
+    r"\bpage\b[^.!?]{0,40}?\b(?:can(?:no|\W)?t|could(?:\s*no|n\W?)t)\s+be\s+found"
+    r"|\bpage\b[^.!?]{0,40}?\b(?:does(?:\s*no|n\W?)t\s+exist|no\s+longer\s+exists|is(?:\s*no|n\W?)t\s+available)"
+    r"|\b(?:can(?:no|\W)?t|could(?:\s*no|n\W?)t)\s+find\s+(?:that|this|the)\s+page\b",
+    re.IGNORECASE,
+)
+_TITLE_SEPARATOR = re.compile(r"\s[|\u2013\u2014\u00b7:-]\s|\s?\|\s?")
+_INTERJECTION = re.compile(r"^(?:oops|whoops|sorry|uh[\s-]?oh|error)\b\W*", re.IGNORECASE)
+# The longest first heading read as a soft 404's: longer ones are content.
+NOT_FOUND_HEADING_WORDS = 12
+# A soft 404's own text is short: a real services page that happens to match is not.
 NOT_FOUND_MAX_WORDS = 150
 # A site's pages share their menus and footers, so the same link targets come back page after
 # page: the cleaned URL and key of the last URL_CACHE_SIZE targets are kept (a few hundred
@@ -343,13 +354,22 @@ def _read(page: FetchedPage, site: Site, *, with_links: bool) -> tuple[ParsedPag
 
 
 def not_found_page(parsed: ParsedPage) -> bool:
-    """Whether a page that loaded is a "page not found" page (a soft 404): its title or first
-    heading says so and it has little text of its own."""
+    """Whether a page that loaded is a "page not found" page (a soft 404): its title or short
+    first heading says so and it has little text of its own."""
     heading = parsed.tree.css_first("h1") if parsed.tree is not None else None
-    said = [parsed.title, heading.text(separator=" ") if heading is not None else ""]
-    if not any(_NOT_FOUND.search(text) for text in said):
+    heading_text = heading.text(separator=" ") if heading is not None else ""
+    said = _TITLE_SEPARATOR.split(parsed.title)
+    if len(heading_text.split()) <= NOT_FOUND_HEADING_WORDS:
+        said.append(heading_text)
+    if not any(_says_not_found(text) for text in said):
         return False
     return sum(len(block.text.split()) for block in parsed.blocks) <= NOT_FOUND_MAX_WORDS
+
+
+def _says_not_found(text: str) -> bool:
+    text = " ".join(text.split())
+    whole = _INTERJECTION.sub("", text).strip(" !.?\u2026")
+    return bool(_NOT_FOUND_NAME.fullmatch(whole) or _NOT_FOUND_SENTENCE.search(text))
 
 
 def _without_tree(parsed: ParsedPage) -> ParsedPage:

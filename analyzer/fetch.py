@@ -333,7 +333,11 @@ class Fetcher:
             raise errors.ConnectError(f"transfer from {url} failed: {exc}", url=url) from None
 
     async def _check_robots(self, url: str) -> None:
-        host = await self._robots_host(url)
+        try:
+            host = await self._robots_host(url)
+        except (errors.DNSError, errors.PrivateAddress, errors.ConnectError, errors.FetchTimeout) as exc:
+            exc.url = url  # the host cannot be reached: the page asked for is what failed
+            raise
         if host.robots is not None and not host.robots.can_fetch(url, self.settings.user_agent):
             raise errors.RobotsDisallowed(f"robots.txt disallows {url}{host.robots_note}", url=url)
 

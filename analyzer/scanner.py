@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -258,17 +259,18 @@ async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -
 
 async def _fetch_home(given: str, start: str, fetcher: Fetcher) -> FetchedPage:
     """The home page. A host name that does not resolve is tried with ``www.`` in front, since
-    some domains publish an address for the ``www.`` name only; when that fails too, the first
-    failure is the one reported."""
+    some domains publish an address for the ``www.`` name only. When that name does not
+    resolve either, the given name's failure is reported; when it resolves but fails another
+    way (robots.txt, a certificate, a status), that failure is."""
     try:
         return await _fetch_over_either_scheme(given, start, fetcher)
     except errors.DNSError as exc:
         www = _with_www(start)
-        if www is None:
-            raise
+        if www is None or urlsplit(exc.url or "").hostname != urlsplit(start).hostname:
+            raise  # a redirect's target that does not resolve is not the name given
         try:
             return await _fetch_over_either_scheme(given, www, fetcher)
-        except errors.ScanError:
+        except errors.DNSError:
             raise exc from None
 
 

@@ -240,8 +240,14 @@ def test_a_page_not_found_served_as_200_is_not_read_as_a_services_page() -> None
         ("Page not found – Vendor", "Oops! That page can’t be found.", 20, True),
         ("Vendor", "404", 20, True),
         ("Error | Vendor", "The page you are looking for doesn't exist", 20, True),
+        ("Vendor", "Sorry, we can’t find that page", 20, True),
+        ("Error 404 - Page Not Found", "Nothing here", 20, True),
         ("Data entry services | Vendor", "Data entry services", 20, False),
         ("Lost and found call handling | Vendor", "Lost and found call handling", 20, False),
+        ("SOX 404 Compliance Services | Vendor", "SOX 404 compliance", 20, False),
+        ("Data Entry Services | Studio 404", "Data entry services", 20, False),
+        ("Bookkeeping Atlanta GA | Call (404) 555-0142", "Bookkeeping", 20, False),
+        ("Skip tracing | Vendor", "Debtor not found? We trace them.", 20, False),
         ("Page not found – Vendor", "Our services", 400, False),  # too much text of its own
     ],
 )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 import trustme
+from urllib.parse import quote
 
 import analyzer
 from analyzer import Settings
@@ -67,23 +68,30 @@ def test_a_bare_domain_whose_certificate_fails_is_not_read_over_http(local_setti
         assert server.connections == 1  # no second, plain-HTTP attempt
 
 
-@pytest.mark.parametrize("given", ["northwind.test:{port}", "http://northwind.test:{port}/"])
-def test_a_domain_that_does_not_resolve_is_tried_with_www(given: str, monkeypatch: pytest.MonkeyPatch,
-                                                          local_settings: Settings) -> None:
-    # Only the www. name has an address, as for some real domains; DNS is the one layer faked.
+def fake_dns(monkeypatch: pytest.MonkeyPatch, names: dict[str, str | None]) -> list[str]:
+    """Answer lookups of ``names`` (an address, or None: the name does not exist) and record
+    them; other names resolve as usual. DNS is the one layer these tests fake."""
     real = socket.getaddrinfo
     lookups: list[str] = []
 
     def resolve(host: str | bytes, port: object, *args: object, **kwargs: object) -> object:
         name = host.decode() if isinstance(host, bytes) else host
-        if name.endswith("northwind.test"):
-            lookups.append(name)
-            if name != "www.northwind.test":
-                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-            return real("127.0.0.1", port, *args, **kwargs)
-        return real(host, port, *args, **kwargs)
+        if name not in names:
+            return real(host, port, *args, **kwargs)
+        lookups.append(name)
+        address = names[name]
+        if address is None:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(address, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return lookups
+
+
+@pytest.mark.parametrize("given", ["northwind.test:{port}", "http://northwind.test:{port}/"])
+def test_a_domain_that_does_not_resolve_is_tried_with_www(given: str, monkeypatch: pytest.MonkeyPatch,
+                                                          local_settings: Settings) -> None:
+    lookups = fake_dns(monkeypatch, {"northwind.test": None, "www.northwind.test": "127.0.0.1"})
     with SiteServer(SITES / "northwind") as server:
         report = analyzer.scan(given.format(port=server.port), settings=local_settings)
     assert report.status == "ok", report.error
@@ -93,18 +101,32 @@ def test_a_domain_that_does_not_resolve_is_tried_with_www(given: str, monkeypatc
 
 def test_a_dead_name_is_reported_as_itself_when_www_is_dead_too(monkeypatch: pytest.MonkeyPatch,
                                                                 local_settings: Settings) -> None:
-    real = socket.getaddrinfo
-
-    def resolve(host: str | bytes, port: object, *args: object, **kwargs: object) -> object:
-        name = host.decode() if isinstance(host, bytes) else host
-        if name.endswith("gone.test"):
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    fake_dns(monkeypatch, {"gone.test": None, "www.gone.test": None})
     report = analyzer.scan("https://gone.test/", settings=local_settings)
     assert report.error is not None and report.error.kind == "dns"
     assert "gone.test" in report.error.message and "www.gone.test" not in report.error.message
+    assert report.final_url == "https://gone.test/"  # the page asked for, not its robots.txt
+
+
+def test_a_www_site_that_answers_and_refuses_is_reported_as_such(monkeypatch: pytest.MonkeyPatch,
+                                                                 local_settings: Settings) -> None:
+    fake_dns(monkeypatch, {"eyes.test": None, "www.eyes.test": "127.0.0.1"})
+    with SiteServer(SITES / "private-eye") as server:  # its robots.txt disallows everything
+        report = analyzer.scan(f"http://eyes.test:{server.port}/", settings=local_settings)
+    assert report.error is not None and report.error.kind == "robots"
+    assert "www.eyes.test" in report.error.message
+
+
+def test_a_redirect_to_a_dead_name_is_not_tried_with_www(monkeypatch: pytest.MonkeyPatch,
+                                                         local_settings: Settings) -> None:
+    with SiteServer(SITES / "northwind") as server:
+        target = quote(f"http://gone-new.test:{server.port}/", safe="")
+        lookups = fake_dns(monkeypatch, {"moved.test": "127.0.0.1", "gone-new.test": None,
+                                         "www.moved.test": "127.0.0.1", "www.gone-new.test": "127.0.0.1"})
+        report = analyzer.scan(f"http://moved.test:{server.port}/_fault/redirect?to={target}", settings=local_settings)
+        home_requests = sum(path.startswith("/_fault/redirect") for path in server.requests)
+    assert report.error is not None and report.error.kind == "dns" and "gone-new.test" in report.error.message
+    assert lookups == ["moved.test", "gone-new.test"] and home_requests == 1
 
 
 def test_private_addresses_refused_by_default(serve_site: Callable[[str], str]) -> None:
