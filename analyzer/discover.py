@@ -8,7 +8,7 @@ fetched through the Fetcher a few at a time; a services page's own links to its 
 The crawl stops at ``settings.max_pages`` pages, when no link left looks like a services
 page, or once the pages fetched hold enough distinct text to judge the vendor by. (Before the
 crawl, the scan trades a home page in another language for the English version it names,
-``english_alternate``: the model reads English.) When the home page links to nothing useful,
+``english_versions``: the model reads English.) When the home page links to nothing useful,
 ``sitemap.xml`` (and the ``Sitemap:`` lines of robots.txt) is read instead; when nothing is
 found at all, the home page itself is classified.
 """
@@ -294,17 +294,16 @@ async def discover(
     return pages or [FoundPage(home, "home", home_parsed)]
 
 
-def english_alternate(page: FetchedPage, tree: LexborHTMLParser | None = None) -> str | None:
-    """The URL a page names as its English version, other than itself. On the same site: its
-    ``<link rel="alternate" hreflang="en" href="/en/">``, or else its language switcher's
-    English link (``<a hreflang="en">``, or a link reading just "EN" or "English"). Failing
-    those, an hreflang alternate on another site (``vendor.de`` naming ``vendor.com``), which
-    is the same vendor's only if that page names this site back: see ``names_alternate``."""
+def english_versions(page: FetchedPage, tree: LexborHTMLParser | None = None) -> list[str]:
+    """The URLs a page names as its English version, other than itself, surest first: its
+    ``<link rel="alternate" hreflang="en" href="/en/">`` on the same site; an hreflang
+    alternate on another site (``vendor.de`` naming ``vendor.com``), which is the same vendor's
+    only if that page names this site back (``names_alternate``); then its language switcher's
+    English links on the same site (``<a hreflang="en">``, or a link reading "EN" or "English")."""
     root = _tree(page.html if tree is None else tree)
     if root is None:
-        return None
+        return []
     site = Site.of(page, root)
-    own_key = url_key(page.final_url)
     base = _document_base(root, page.final_url)
 
     def targets(links: Iterable[LexborNode]) -> list[str]:
@@ -313,9 +312,18 @@ def english_alternate(page: FetchedPage, tree: LexborHTMLParser | None = None) -
     alternates = targets(link for link in _alternates(root) if _names_english(link))
     switchers = targets(link for link in root.css("a[href]")
                         if _names_english(link) or _words(link.text(separator=" ")) in ENGLISH_LINK_TEXTS)
-    on_site = (url for url in (*alternates, *switchers) if site.contains(url) and url_key(url) != own_key)
-    elsewhere = (url for url in alternates if not site.contains(url))
-    return next(on_site, None) or next(elsewhere, None)
+    ordered = [
+        *(url for url in alternates if site.contains(url)),
+        *(url for url in alternates if not site.contains(url)),
+        *(url for url in switchers if site.contains(url)),
+    ]
+    seen = {url_key(page.final_url)}
+    versions = []
+    for url in ordered:
+        if (key := url_key(url)) not in seen:
+            seen.add(key)
+            versions.append(url)
+    return versions
 
 
 def names_alternate(tree: LexborHTMLParser | None, url: str, site: Site) -> bool:

@@ -16,7 +16,7 @@ import httpx
 
 from . import errors
 from .config import Settings
-from .discover import Site, discover, english_alternate, names_alternate, needs_javascript, script_redirect
+from .discover import Site, discover, english_versions, names_alternate, needs_javascript, script_redirect, url_key
 from .extract import Block, ParsedPage, drop_repeated, parse_page
 from .fetch import FetchedPage, Fetcher, normalize_input_url
 from .language import foreign_language
@@ -25,6 +25,9 @@ from .report import BlockPrediction, PageInfo, Report, build_report, error_repor
 from .taxonomy import CLASSES, NONE, find_claims
 
 logger = logging.getLogger(__name__)
+
+# The English versions a home page names that are tried before it is read as it is.
+MAX_ENGLISH_VERSIONS = 3
 
 
 @dataclass(frozen=True)
@@ -236,25 +239,32 @@ def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:
 
 async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -> tuple[FetchedPage, ParsedPage]:
     """The home page's English version with its parse, when the home page is in another language
-    (declared, or else read from its text) and names an English version that loads; else the home
-    page. An English version on another site counts only when it names the home page's site back."""
+    (declared, or else read from its text) and names an English version that loads; else the
+    home page. The versions it names are tried in turn, surest first, at most a few."""
     site = Site.of(home, parsed.tree)
     if site.language in (None, "en") and foreign_language(parsed.text) is None:
         return home, parsed
-    english = english_alternate(home, parsed.tree)
-    if english is None:
-        return home, parsed
-    elsewhere = not site.contains(english)
-    try:
-        page = await fetcher.fetch(english, may_redirect=Site.at(english).contains if elsewhere else site.contains)
-        page_parsed = _rendered(page)
-    except errors.ScanError as exc:
-        logger.info("keeping %s: its English version %s failed: %s", home.final_url, english, exc)
-        return home, parsed
-    if elsewhere and not names_alternate(page_parsed.tree, page.final_url, site):
-        logger.info("keeping %s: %s, on another site, does not name it as a language version", home.final_url, english)
-        return home, parsed
-    return page, page_parsed
+    for english in english_versions(home, parsed.tree)[:MAX_ENGLISH_VERSIONS]:
+        try:
+            page = await fetcher.fetch(english)
+            page_parsed = _rendered(page)
+        except errors.ScanError as exc:
+            logger.info("%s: its English version %s failed: %s", home.final_url, english, exc)
+            continue
+        if _english_version_of(home, site, page, page_parsed):
+            return page, page_parsed
+        logger.info("%s: %s is not its English version", home.final_url, page.final_url)
+    return home, parsed
+
+
+def _english_version_of(home: FetchedPage, site: Site, page: FetchedPage, parsed: ParsedPage) -> bool:
+    """Whether a page the home page names as its English version is one: not the home page
+    again, not in another language, and, on another site, naming the home page's site back."""
+    if url_key(page.final_url) == url_key(home.final_url):
+        return False
+    if not site.contains(page.final_url) and not names_alternate(parsed.tree, page.final_url, site):
+        return False
+    return foreign_language(parsed.text) is None
 
 
 async def _fetch_home(given: str, start: str, fetcher: Fetcher) -> FetchedPage:

@@ -175,25 +175,28 @@ def test_translations_dropped() -> None:
     assert ranked(prefixed, "https://vendor.example/en/") == ["https://vendor.example/en/services"]
 
 
-def test_english_alternate_of_a_page() -> None:
-    def english(links: str, url: str = "https://vendor.example/") -> str | None:
+def test_english_versions_of_a_page() -> None:
+    def english(links: str, url: str = "https://vendor.example/") -> list[str]:
         html = f'<html lang="de"><head>{links}</head><body><p>Hallo</p></body></html>'
-        return discovery.english_alternate(FetchedPage(url, url, 200, html, "text/html"))
+        return discovery.english_versions(FetchedPage(url, url, 200, html, "text/html"))
 
     alternates = '<link rel="alternate" hreflang="de" href="/"><link rel="alternate" hreflang="en-US" href="/en/">'
-    assert english(alternates) == "https://vendor.example/en/"
-    assert english('<link rel="alternate" hreflang="fr" href="/fr/">') is None
-    # another site's English version comes last: the scan reads it only if it names this site back
-    elsewhere = '<link rel="alternate" hreflang="en" href="https://vendor.example.com/">'
-    assert english(elsewhere) == "https://vendor.example.com/"
-    assert english(elsewhere + '</head><body><a href="/en/">EN</a>') == "https://vendor.example/en/"
-    assert english('<link rel="canonical" hreflang="en" href="/en/">') is None
-    assert english('<link rel="alternate" hreflang="en" href="/">') is None  # the page itself
+    assert english(alternates) == ["https://vendor.example/en/"]
+    assert english('<link rel="alternate" hreflang="fr" href="/fr/">') == []
+    assert english('<link rel="canonical" hreflang="en" href="/en/">') == []
+    assert english('<link rel="alternate" hreflang="en" href="/">') == []  # the page itself
     # without alternates, the page's language switcher
-    assert english('</head><body><nav><a href="/">DE</a> | <a href="/en/">EN</a></nav>') == "https://vendor.example/en/"
-    assert english('</head><body><a href="/english/" hreflang="en-GB">Sprache</a>') == "https://vendor.example/english/"
-    assert english('</head><body><a href="https://vendor-global.example/">English</a>') is None
-    assert english('</head><body><a href="/englisch-kurse">English courses</a>') is None
+    assert english('</head><body><nav><a href="/">DE</a> | <a href="/en/">EN</a></nav>') == ["https://vendor.example/en/"]
+    assert english('</head><body><a href="/english/" hreflang="en-GB">Sprache</a>') == ["https://vendor.example/english/"]
+    assert english('</head><body><a href="https://vendor-global.example/">English</a>') == []
+    assert english('</head><body><a href="/englisch-kurse">English courses</a>') == []
+    # surest first: same-site alternates, another site's (read only if it names this one
+    # back), then switchers; each URL once
+    elsewhere = '<link rel="alternate" hreflang="en" href="https://vendor.example.com/">'
+    assert english(elsewhere) == ["https://vendor.example.com/"]
+    assert english(elsewhere + '</head><body><a href="/en">EN</a> <a href="/en/">English</a>') == [
+        "https://vendor.example.com/", "https://vendor.example/en"]
+    assert english(elsewhere + alternates) == ["https://vendor.example/en/", "https://vendor.example.com/"]
 
 
 def test_a_page_names_its_language_versions_on_a_site() -> None:

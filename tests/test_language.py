@@ -113,28 +113,71 @@ def test_an_english_version_that_fails_leaves_the_home_page_as_it_is() -> None:
     assert report.final_url == server.url + "/"
 
 
-@pytest.mark.parametrize("names_back", [True, False])
-def test_an_english_version_on_another_site_is_read_only_when_it_names_the_home_site_back(
-    tmp_path: Path, names_back: bool
-) -> None:
+def two_sites(tmp_path: Path, german_head: str, german_nav: str, english_heads: dict[str, str]) -> tuple[Path, Path]:
+    """Folders for a German site and an English one on another host. ``german_head`` and
+    ``german_nav`` replace the German home page's alternates and its nav's English link;
+    ``english_heads`` maps each English folder to the alternates its home page declares.
+    ``{de}`` and ``{com}`` in them stand for each server's URL, filled in once both run."""
     german, english = tmp_path / "de", tmp_path / "com"
-    (english / "en").mkdir(parents=True)
     german.mkdir()
-    with SiteServer(german) as de, SiteServer(english, host="127.0.0.2") as com:
-        home = (SITES / "zweisprachig" / "index.html").read_text(encoding="utf-8")
-        home = home.replace('<link rel="alternate" hreflang="en-GB" href="/en/">',
-                            f'<link rel="alternate" hreflang="en-GB" href="{com.url}/en/">')
-        (german / "index.html").write_text(home.replace('<a href="/en/">English</a>', ""), encoding="utf-8")
-        shutil.copy(SITES / "zweisprachig" / "services.html", german)
-        english_home = (SITES / "zweisprachig" / "en" / "index.html").read_text(encoding="utf-8")
-        if names_back:
-            english_home = english_home.replace('hreflang="de" href="/"', f'hreflang="de" href="{de.url}/"')
-        (english / "en" / "index.html").write_text(english_home, encoding="utf-8")
-        shutil.copy(SITES / "zweisprachig" / "en" / "services.html", english / "en")
-        report = analyzer.scan(de.url + "/", allow_private=True)
-        read_in_german = "/services.html" in de.requests
-    if names_back:
-        assert report.status == "ok" and report.final_url == com.url + "/en/" and report.offered == ["BPO"]
+    home = (SITES / "zweisprachig" / "index.html").read_text(encoding="utf-8")
+    home = home.replace('<link rel="alternate" hreflang="de" href="/">\n<link rel="alternate" hreflang="en-GB" href="/en/">',
+                        german_head).replace('<a href="/en/">English</a>', german_nav)
+    (german / "index.template").write_text(home, encoding="utf-8")
+    shutil.copy(SITES / "zweisprachig" / "services.html", german)
+    english_home = (SITES / "zweisprachig" / "en" / "index.html").read_text(encoding="utf-8")
+    for folder, head in english_heads.items():
+        (english / folder).mkdir(parents=True)
+        page = english_home.replace('<link rel="alternate" hreflang="de" href="/">\n<link rel="alternate" hreflang="en-GB" href="/en/">', head)
+        (english / folder / "index.template").write_text(page.replace("/en/", f"/{folder}/"), encoding="utf-8")
+        shutil.copy(SITES / "zweisprachig" / "en" / "services.html", english / folder)
+    return german, english
+
+
+def fill_in(folder: Path, **urls: str) -> None:
+    for template in folder.rglob("index.template"):
+        text = template.read_text(encoding="utf-8")
+        for name, url in urls.items():
+            text = text.replace("{" + name + "}", url)
+        template.with_suffix(".html").write_text(text, encoding="utf-8")
+
+
+NAMES_DE_BACK = '<link rel="alternate" hreflang="de" href="{de}/">'
+NAMES_ITSELF = '<link rel="alternate" hreflang="de" href="/de/">'
+
+
+@pytest.mark.parametrize(
+    ("german_head", "german_nav", "english_heads", "routes", "read_at"),
+    [
+        # vendor.de names vendor.com/en/, which names vendor.de back
+        ('<link rel="alternate" hreflang="en" href="{com}/en/">', "", {"en": NAMES_DE_BACK}, {}, "/en/"),
+        # ... but vendor.com/en/ names only its own versions: not the same vendor's
+        ('<link rel="alternate" hreflang="en" href="{com}/en/">', "", {"en": NAMES_ITSELF}, {}, None),
+        # the first English version fails that test, the second passes
+        ('<link rel="alternate" hreflang="en-US" href="{com}/us/"><link rel="alternate" hreflang="en-GB" href="{com}/uk/">',
+         "", {"us": NAMES_ITSELF, "uk": NAMES_DE_BACK}, {}, "/uk/"),
+        # a switcher link on vendor.de that redirects to vendor.com/en/
+        ("", '<a href="/english">EN</a>', {"en": NAMES_DE_BACK}, {"/english": "/_fault/redirect?to={com}/en/"}, "/en/"),
+        # a broken switcher link does not hide the alternate on vendor.com
+        ('<link rel="alternate" hreflang="en" href="{com}/en/">', '<a href="/english">EN</a>', {"en": NAMES_DE_BACK},
+         {"/english": "/_fault/status/404"}, "/en/"),
+    ],
+    ids=["names back", "does not name back", "second of two", "switcher redirects", "broken switcher"],
+)
+def test_an_english_version_on_another_site_is_read_only_when_it_names_the_home_site_back(
+    tmp_path: Path, german_head: str, german_nav: str, english_heads: dict[str, str], routes: dict[str, str],
+    read_at: str | None,
+) -> None:
+    german, english = two_sites(tmp_path, german_head, german_nav, english_heads)
+    with SiteServer(english, host="127.0.0.2") as com:
+        routes = {path: target.replace("{com}", com.url) for path, target in routes.items()}
+        with SiteServer(german, routes=routes) as de:
+            fill_in(german, de=de.url, com=com.url)
+            fill_in(english, de=de.url, com=com.url)
+            report = analyzer.scan(de.url + "/", allow_private=True)
+            read_in_german = "/services.html" in de.requests
+    if read_at is not None:
+        assert report.status == "ok" and report.final_url == com.url + read_at and report.offered == ["BPO"]
         assert not read_in_german
     else:
         assert report.error is not None and report.error.kind == "not_english"
