@@ -10,7 +10,7 @@ import logging
 from .config import Settings
 from .errors import AnalyzerError, CorpusError, ModelError, ScanError
 from .extract import Block, extract_blocks, extract_text
-from .report import Evidence, ErrorInfo, ModelInfo, PageInfo, Report, SpecialtyFinding
+from .report import Evidence, ErrorInfo, ModelInfo, PageInfo, Report, SpecialtyFinding, UnreadPage
 from .scanner import ascan, ascan_many, classify_html, classify_text, scan, scan_many
 from .taxonomy import LABELS
 from .version import __version__
@@ -29,6 +29,7 @@ __all__ = [
     "ScanError",
     "Settings",
     "SpecialtyFinding",
+    "UnreadPage",
     "__version__",
     "ascan",
     "ascan_many",

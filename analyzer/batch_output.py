@@ -25,7 +25,8 @@ from .taxonomy import LABELS
 logger = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "csv")
-CSV_COLUMNS = ("url", "status", "error_kind", "primary", "offered", *(f"mix_{label}" for label in LABELS), "claim", "pages")
+CSV_COLUMNS = ("url", "status", "error_kind", "primary", "offered", *(f"mix_{label}" for label in LABELS), "claim", "pages",
+               "unread")
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets
 # (OWASP, "CSV injection"); a leading apostrophe makes it plain text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -51,6 +52,7 @@ def csv_cells(row: dict[str, Any]) -> list[str]:
         *(f"{float(mix.get(label, 0.0)):.4f}" for label in LABELS),
         " ".join(row.get("claim") or ()),
         " ".join(page.get("url", "") for page in row.get("pages") or ()),
+        " ".join(page.get("url", "") for page in row.get("unread") or ()),
     ]
     return [safe_cell(" ".join(str(cell).splitlines())) for cell in cells]
 

@@ -199,6 +199,15 @@ class FoundPage:
 
 
 @dataclass(frozen=True)
+class Crawl:
+    """What discovery read: the pages to classify, and the services pages it chose but could
+    not read, each as the error that stopped it (its ``url`` the page's)."""
+
+    pages: list[FoundPage]
+    unread: list[errors.ScanError]
+
+
+@dataclass(frozen=True)
 class Candidate:
     url: str
     key: str
@@ -245,8 +254,9 @@ async def discover(
     *,
     deadline: float | None = None,
     home_parsed: ParsedPage | None = None,
-) -> list[FoundPage]:
-    """The pages to classify with their role: services pages, or else the home page ("home").
+) -> Crawl:
+    """The pages to classify with their role (services pages, or else the home page, "home"),
+    and the services pages chosen but not read.
 
     ``deadline`` (event-loop time) ends the crawl early with the pages fetched so far.
     ``home_parsed`` is ``parse_page(home.html, url=home.final_url)`` when the caller has it.
@@ -268,6 +278,7 @@ async def discover(
     tried = {home_key}
     taken: Counter[str] = Counter()
     pages: list[FoundPage] = []
+    unread: list[errors.ScanError] = []
     budget = settings.max_pages - 1
     while budget > 0 and len(seen_blocks) - known_blocks < ENOUGH_BLOCKS:
         batch = _pick(queue, tried, taken, min(settings.per_host, budget))
@@ -276,10 +287,14 @@ async def discover(
         budget -= len(batch)
         results, finished = await _fetch_all(batch, fetcher, site, deadline)
         for candidate, page in results:
-            if page is None or url_key(page.final_url) in tried - {candidate.key}:
+            if isinstance(page, errors.ScanError):
+                unread.append(page)
+                continue
+            if url_key(page.final_url) in tried - {candidate.key}:
                 continue
             read = _read(page, site, with_links=candidate.depth == 1)
-            if read is None:
+            if isinstance(read, errors.ScanError):
+                unread.append(read)
                 continue
             parsed, links = read
             tried.add(url_key(page.final_url))
@@ -291,7 +306,7 @@ async def discover(
         if not finished:
             logger.info("site budget spent; classifying the %d pages fetched", len(pages))
             break
-    return pages or [FoundPage(home, "home", home_parsed)]
+    return Crawl(pages or [FoundPage(home, "home", home_parsed)], unread)
 
 
 def english_versions(page: FetchedPage, tree: LexborHTMLParser | None = None) -> list[str]:
@@ -348,15 +363,16 @@ def _names_english(link: LexborNode) -> bool:
     return (link.attrs.get("hreflang") or "").lower().split("-")[0] == "en"
 
 
-def _read(page: FetchedPage, site: Site, *, with_links: bool) -> tuple[ParsedPage, list[Link]] | None:
-    """One parse of a fetched page: its blocks and title, and its links if asked; None when it
-    needs JavaScript. The tree goes when this returns."""
+def _read(page: FetchedPage, site: Site, *, with_links: bool) -> tuple[ParsedPage, list[Link]] | errors.ScanError:
+    """One parse of a fetched page: its blocks and title, and its links if asked; or why it
+    cannot be read as a services page (it needs JavaScript, or it is a "page not found" page).
+    The tree goes when this returns."""
     parsed = parse_page(page.html, url=page.final_url)
     if needs_javascript(parsed.tree):
-        return None
+        return errors.NeedsJavaScript(f"{page.final_url} shows almost no text without JavaScript", url=page.final_url)
     if not_found_page(parsed):
-        logger.info("skipping %s: a 'page not found' page served as %d", page.final_url, page.status)
-        return None
+        return errors.HTTPStatusError(f"{page.final_url} is a 'page not found' page, though served with status "
+                                      f"{page.status}", url=page.final_url, status=404)
     links = page_links(parsed.tree, page.final_url, site) if with_links else []
     return _without_tree(parsed), links
 
@@ -730,8 +746,9 @@ def _pick(queue: dict[str, Candidate], tried: set[str], taken: Counter[str], cou
 
 async def _fetch_all(
     batch: list[Candidate], fetcher: Fetcher, site: Site, deadline: float | None
-) -> tuple[list[tuple[Candidate, FetchedPage | None]], bool]:
-    """Fetch a batch at once; pages that fail are None. False when the deadline cut it short."""
+) -> tuple[list[tuple[Candidate, FetchedPage | errors.ScanError]], bool]:
+    """Fetch a batch at once; a page that fails comes back as its error. False when the
+    deadline cut it short."""
     tasks = [asyncio.ensure_future(fetcher.fetch(c.url, may_redirect=site.contains)) for c in batch]
     timeout = None if deadline is None else max(0.0, deadline - asyncio.get_running_loop().time())
     try:
@@ -740,13 +757,14 @@ async def _fetch_all(
         for task in tasks:
             task.cancel()  # a no-op for finished tasks; stops the rest if the scan is cancelled
         await asyncio.gather(*tasks, return_exceptions=True)
-    results: list[tuple[Candidate, FetchedPage | None]] = []
+    results: list[tuple[Candidate, FetchedPage | errors.ScanError]] = []
     for candidate, task in zip(batch, tasks, strict=True):
         if task not in done:
-            results.append((candidate, None))
-        elif isinstance(task.exception(), errors.ScanError):
-            logger.info("skipping %s: %s", candidate.url, task.exception())
-            results.append((candidate, None))
+            late = errors.FetchTimeout("the site's time budget ran out before this page loaded", url=candidate.url)
+            results.append((candidate, late))
+        elif isinstance(failure := task.exception(), errors.ScanError):
+            logger.info("skipping %s: %s", candidate.url, failure)
+            results.append((candidate, failure))
         else:
             results.append((candidate, task.result()))  # re-raises anything that is a bug
     return results, not pending

@@ -46,6 +46,8 @@ def render_text(report: Report, *, width: int = DEFAULT_WIDTH, color: bool = Fal
         lines.append(style(f"  from {report.url}", dim=True))
     for page in report.pages:
         lines.append(style(f"  read {page.role:<8} {page.url}  {page.chars:,} chars", dim=True))
+    for unread in report.unread:
+        lines.append(style(f"  not read      {unread.url}  {unread.kind}", fg="yellow"))
     if report.error is not None:
         lines += ["", style(f"error ({report.error.kind}): ", fg="red", bold=True) + report.error.message]
         return "\n".join(lines) + "\n"
@@ -70,8 +72,11 @@ def render_text(report: Report, *, width: int = DEFAULT_WIDTH, color: bool = Fal
 def render_markdown(report: Report) -> str:
     """A section of a due-diligence memo: facts table, mix, evidence, specialties."""
     lines = [f"## {_md(_vendor_url(report) or 'Pasted text')}", ""]
+    unread = ", ".join(f"{_md_link(_short_url(page.url), page.url)} (`{page.kind}`)" for page in report.unread)
     if report.error is not None:
         lines.append(f"**Could not be scanned** (`{report.error.kind}`): {_md(report.error.message)}")
+        if unread:
+            lines += ["", f"**Pages not read:** {unread}"]
         return "\n".join(lines) + "\n"
     finding = report.finding or {}
     primary = f"{report.primary} ({LABEL_NAMES[report.primary]})" if report.primary else "none of the four"
@@ -83,6 +88,7 @@ def render_markdown(report: Report) -> str:
         f"| **Calls itself** | {', '.join(report.claim) or 'no self-description found'} |",
         f"| **Finding** | {_md(KIND_TITLES.get(finding.get('kind', ''), 'none'))}: {_md(finding.get('text', ''))} |",
         f"| **Pages read** | {pages} |",
+        *([f"| **Pages not read** | {unread} |"] if unread else []),
         "",
         "| Label | Work | Share | Mix | Top block score |",
         "|---|---|---:|---|---:|",

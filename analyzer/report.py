@@ -26,6 +26,15 @@ class PageInfo:
 
 
 @dataclass(frozen=True)
+class UnreadPage:
+    """A services page the crawl chose but could not read, and why (an error kind)."""
+
+    url: str
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Evidence:
     text: str
     url: str | None
@@ -68,6 +77,7 @@ class Report:
     status: str = "ok"
     error: ErrorInfo | None = None
     pages: list[PageInfo] = field(default_factory=list)
+    unread: list[UnreadPage] = field(default_factory=list)
     offered: list[str] = field(default_factory=list)
     primary: str | None = None
     mix: dict[str, float] = field(default_factory=lambda: dict.fromkeys(LABELS, 0.0))
@@ -96,6 +106,7 @@ class Report:
             status=data.get("status", "ok"),
             error=ErrorInfo(**data["error"]) if data.get("error") else None,
             pages=[PageInfo(**p) for p in data.get("pages", [])],
+            unread=[UnreadPage(**p) for p in data.get("unread", [])],
             offered=list(data.get("offered", [])),
             primary=data.get("primary"),
             mix=dict(data.get("mix") or dict.fromkeys(LABELS, 0.0)),
@@ -164,13 +175,21 @@ def build_report(
     )
 
 
-def error_report(url: str, error: ScanError, *, pages: Sequence[PageInfo] = (), model: ModelInfo | None = None) -> Report:
+def error_report(
+    url: str,
+    error: ScanError,
+    *,
+    pages: Sequence[PageInfo] = (),
+    unread: Sequence[UnreadPage] = (),
+    model: ModelInfo | None = None,
+) -> Report:
     return Report(
         url=url,
         final_url=error.url or None,
         status="error",
         error=ErrorInfo(error.kind, error.message),
         pages=list(pages),
+        unread=list(unread),
         model=model,
     )
 

@@ -21,7 +21,7 @@ from .extract import Block, ParsedPage, drop_repeated, parse_page
 from .fetch import FetchedPage, Fetcher, normalize_input_url
 from .language import foreign_language
 from .model import BlockModel, decide_labels, load_model
-from .report import BlockPrediction, PageInfo, Report, build_report, error_report
+from .report import BlockPrediction, PageInfo, Report, UnreadPage, build_report, error_report
 from .taxonomy import CLASSES, NONE, find_claims
 
 logger = logging.getLogger(__name__)
@@ -204,20 +204,19 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
             home, home_parsed = await _in_english(home, home_parsed, fetcher)
         home_read = replace(home_parsed, tree=None)
         # discovery keeps the pages it has when the site budget runs out, rather than failing
-        crawl = discover(home, fetcher, settings, deadline=deadline, home_parsed=home_parsed)
+        crawling = discover(home, fetcher, settings, deadline=deadline, home_parsed=home_parsed)
         del home_parsed  # discover drops the home page's tree once it has read the links
-        found = await crawl
-        sources = [PageSource(f.page.final_url, f.page.html, f.role, f.page.status, f.parsed) for f in found]
+        crawl = await crawling
+        sources = [PageSource(f.page.final_url, f.page.html, f.role, f.page.status, f.parsed) for f in crawl.pages]
+        unread = [UnreadPage(exc.url or "", exc.kind, exc.message) for exc in crawl.unread]
         home_classified = any(source.role == "home" for source in sources)
         report = classify_pages(
             url, sources, model=model, final_url=home.final_url, home=None if home_classified else home_read
         )
         if all(source.role == "home" for source in sources) and not report.offered:
-            missing = errors.NoServicesPage(
-                f"no services page found on {home.final_url}, and the home page lists no offerings", url=home.final_url
-            )
-            return error_report(url, missing, pages=report.pages, model=model.info)
-        return report
+            return error_report(url, _nothing_read(home, crawl.unread), pages=report.pages, unread=unread,
+                                model=model.info)
+        return replace(report, unread=unread)
     except errors.ScanError as exc:
         return error_report(url, exc, model=model.info)
     except TimeoutError:
@@ -225,6 +224,24 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
     except Exception as exc:  # a bug must cost one row, not the batch
         logger.exception("internal error scanning %s", url)
         return error_report(url, errors.InternalError(f"{type(exc).__name__}: {exc}", url=url), model=model.info)
+
+
+def _nothing_read(home: FetchedPage, unread: Sequence[errors.ScanError]) -> errors.ScanError:
+    """Why a scan read no services page and found no offerings on the home page. A services
+    page that failed for a reason other than a dead link (a 404 or 410) is what went wrong, and
+    its kind says whether a retry may help; otherwise the site has no services page to read."""
+    failed = next((exc for exc in unread if not _dead_link(exc)), None)
+    if failed is None:
+        return errors.NoServicesPage(
+            f"no services page found on {home.final_url}, and the home page lists no offerings", url=home.final_url
+        )
+    failed.message = f"no services page could be read ({failed.message}), and the home page lists no offerings"
+    failed.url = home.final_url
+    return failed
+
+
+def _dead_link(exc: errors.ScanError) -> bool:
+    return type(exc) is errors.HTTPStatusError and exc.status in (404, 410)
 
 
 def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:

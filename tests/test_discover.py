@@ -12,7 +12,7 @@ from selectolax.lexbor import LexborHTMLParser
 import analyzer
 from analyzer import Settings
 from analyzer import discover as discovery
-from analyzer.discover import FoundPage, Site, clean_url, discover, needs_javascript, page_links, rank_links, url_key
+from analyzer.discover import Crawl, Site, clean_url, discover, needs_javascript, page_links, rank_links, url_key
 from analyzer.extract import parse_page
 from analyzer.fetch import FetchedPage, Fetcher
 
@@ -21,17 +21,23 @@ from .server import SITES, SiteServer
 SETTINGS = Settings(allow_private=True, timeout=2.0, retry_backoff=0.01)
 
 
-def crawl(server: SiteServer, settings: Settings = SETTINGS, *, deadline_in: float | None = None) -> list[tuple[str, str]]:
-    """Discover from the server's home page; (path, role) of each page chosen."""
+def crawled(server: SiteServer, settings: Settings = SETTINGS, *, deadline_in: float | None = None) -> Crawl:
+    """Discover from the server's home page."""
 
-    async def main() -> list[FoundPage]:
+    async def main() -> Crawl:
         async with Fetcher(settings) as fetcher:
             home = await fetcher.fetch(server.url + "/")
             loop = asyncio.get_running_loop()
             deadline = None if deadline_in is None else loop.time() + deadline_in
             return await discover(home, fetcher, settings, deadline=deadline)
 
-    return [(found.page.final_url.removeprefix(server.url), found.role) for found in asyncio.run(main())]
+    return asyncio.run(main())
+
+
+def crawl(server: SiteServer, settings: Settings = SETTINGS, *, deadline_in: float | None = None) -> list[tuple[str, str]]:
+    """Discover from the server's home page; (path, role) of each page chosen."""
+    found = crawled(server, settings, deadline_in=deadline_in).pages
+    return [(page.page.final_url.removeprefix(server.url), page.role) for page in found]
 
 
 def pages_requested(server: SiteServer) -> list[str]:
@@ -231,10 +237,14 @@ def test_dropdown_site_reads_service_pages_from_both_lines() -> None:
 
 def test_a_page_not_found_served_as_200_is_not_read_as_a_services_page() -> None:
     with SiteServer(SITES / "gonemissing") as server:
-        chosen = crawl(server)
+        found = crawled(server)
         requested = pages_requested(server)
     assert "/services/" in requested  # fetched: only its content tells it is missing
-    assert chosen == [("/what-we-do.html", "services")]
+    assert [(page.page.final_url.removeprefix(server.url), page.role) for page in found.pages] == [
+        ("/what-we-do.html", "services")]
+    [missing] = found.unread
+    assert missing.url == server.url + "/services/" and missing.kind == "http_status"
+    assert "'page not found' page" in missing.message
 
 
 @pytest.mark.parametrize(
@@ -258,6 +268,16 @@ def test_not_found_page(title: str, heading: str, words: int, missing: bool) -> 
     body = " ".join(["We key in supplier invoices every day."] * (words // 7))
     html = f"<html><head><title>{title}</title></head><body><main><h1>{heading}</h1><p>{body}</p></main></body></html>"
     assert discovery.not_found_page(parse_page(html)) is missing
+
+
+def test_services_pages_that_fail_are_reported_as_unread() -> None:
+    routes = {"/payroll.html": "/_fault/status/503", "/order-entry.html": "/_fault/status/404"}
+    with SiteServer(SITES / "megamenu", routes=routes) as server:
+        found = crawled(server)
+    unread = {exc.url.removeprefix(server.url): (exc.kind, exc.message) for exc in found.unread if exc.url}
+    assert set(unread) == {"/payroll.html", "/order-entry.html"} and len(found.unread) == 2
+    assert unread["/payroll.html"][0] == "http_status" and "503" in unread["/payroll.html"][1]
+    assert {page.page.final_url.removeprefix(server.url) for page in found.pages}.isdisjoint(unread)
 
 
 def test_page_cap() -> None:
@@ -323,7 +343,10 @@ def test_off_site_redirect_not_followed() -> None:
 @pytest.mark.timeout(10)
 def test_deadline_keeps_what_was_fetched() -> None:
     with SiteServer(SITES / "northwind", routes={"/services.html": "/_fault/slow/5"}) as server:
-        assert crawl(server, SETTINGS.with_changes(timeout=8.0), deadline_in=0.3) == [("/", "home")]
+        found = crawled(server, SETTINGS.with_changes(timeout=8.0), deadline_in=0.3)
+    assert [(page.page.final_url.removeprefix(server.url), page.role) for page in found.pages] == [("/", "home")]
+    [late] = found.unread
+    assert late.url == server.url + "/services.html" and late.kind == "timeout"
 
 
 # --- pages that need JavaScript ----------------------------------------------------------

@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from analyzer import Settings
 from analyzer.cli import cli
 from analyzer.errors import DNSError, ResultsError
 from analyzer.html_report import read_results, render_html, write_html
-from analyzer.report import Report, error_report
+from analyzer.report import Report, UnreadPage, error_report
 
 from .test_report import vendor_report
 
@@ -83,6 +84,16 @@ def test_evidence_and_specialties_are_in_a_hidden_detail_row() -> None:
     chips = [chip.text() for chip in detail.css(".chip")]
     assert "call center · BPO" in chips and "web development · ITO" in chips
     assert "calls itself a BPO but also sells IT work (ITO)" in detail.text()
+
+
+def test_pages_not_read_are_listed_in_the_detail_row() -> None:
+    unread = UnreadPage("https://northwind.example/payroll", "http_status", f"HTTP 503 from there {HOSTILE}")
+    report = replace(sample_reports()[0], unread=[unread])
+    tree = parse(render_html([report]))
+    detail = tree.css_first("tbody.vendor tr.detail")
+    assert detail is not None and "Pages not read" in detail.text()
+    assert "https://northwind.example/payroll: http_status (HTTP 503 from there" in detail.text()
+    assert tree.css("img") == []
 
 
 def test_vendor_text_cannot_inject_markup_or_script() -> None:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import analyzer
 from analyzer import Settings
+from analyzer.render import render_text
 
 from .server import SITES, SiteServer
 
@@ -127,6 +128,32 @@ def test_a_redirect_to_a_dead_name_is_not_tried_with_www(monkeypatch: pytest.Mon
         home_requests = sum(path.startswith("/_fault/redirect") for path in server.requests)
     assert report.error is not None and report.error.kind == "dns" and "gone-new.test" in report.error.message
     assert lookups == ["moved.test", "gone-new.test"] and home_requests == 1
+
+
+def test_a_services_page_that_fails_is_listed_as_unread(local_settings: Settings) -> None:
+    with SiteServer(SITES / "megamenu", routes={"/payroll.html": "/_fault/status/503"}) as server:
+        report = analyzer.scan(server.url + "/", settings=local_settings)
+    assert report.status == "ok" and report.offered
+    assert [(page.url.removeprefix(server.url), page.kind) for page in report.unread] == [("/payroll.html", "http_status")]
+    assert "503" in report.unread[0].message
+    assert analyzer.Report.from_dict(report.to_dict()).unread == report.unread
+    assert f"not read      {server.url}/payroll.html  http_status" in render_text(report)
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [("/_fault/status/503", "http_status"), ("/_fault/slow/5", "timeout"), ("/_fault/status/404", "no_services_page")],
+)
+def test_a_scan_that_reads_no_services_page_says_why(fault: str, kind: str, local_settings: Settings) -> None:
+    # northwind's home page lists no offerings; its one services page fails. A failure a retry
+    # may mend is reported by its kind; a dead link means there is no services page to read.
+    with SiteServer(SITES / "northwind", routes={"/services.html": fault}) as server:
+        report = analyzer.scan(server.url + "/", settings=local_settings.with_changes(timeout=1.0))
+    assert report.error is not None and report.error.kind == kind
+    assert report.final_url == server.url + "/" and [page.role for page in report.pages] == ["home"]
+    assert [page.url for page in report.unread] == [server.url + "/services.html"]
+    if kind != "no_services_page":
+        assert report.error.message.startswith("no services page could be read (")
 
 
 def test_private_addresses_refused_by_default(serve_site: Callable[[str], str]) -> None:
