@@ -95,6 +95,7 @@ class SiteResult:
     fetched: int
     services_fetched: int
     chosen: list[str]
+    unread: list[str]
     offered: list[str]
     expected: list[str]
     error: str | None
@@ -131,6 +132,7 @@ def scan_site(site: dict[str, Any], settings: Settings) -> SiteResult:
         fetched=len(pages),
         services_fetched=sum(p in services for p in others),
         chosen=chosen,
+        unread=[f"{served_file(folder, p.url, site['entry'])} ({p.kind})" for p in report.unread],
         offered=report.offered,
         expected=site["offered"],
         error=report.error.kind if report.error else None,
@@ -151,7 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=1, help="repeat the whole bench; timings are medians")
     parser.add_argument("--max-pages", type=int, default=Settings().max_pages)
-    parser.add_argument("-v", "--verbose", action="store_true", help="list the pages chosen per site")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list the pages chosen (and not read) per site")
     args = parser.parse_args()
     if not (EVAL / "sites.jsonl").is_file():
         sys.exit(f"no eval data at {EVAL}")
@@ -175,6 +177,8 @@ def main() -> None:
               + (f"  error={r.error}" if r.error else ""))
         if args.verbose:
             print("      chosen:", ", ".join(r.chosen))
+            if r.unread:
+                print("      not read:", ", ".join(r.unread))
     hits = sum(r.hit for r in results)
     others = sum(r.fetched - 1 for r in results)
     services = sum(r.services_fetched for r in results)
