@@ -166,11 +166,16 @@ def _json_row_url(line: str) -> str | None:
 
 
 def _check_format(path: Path, output_format: str) -> None:
+    """Refuse to continue a file of another format, or a CSV whose columns differ (one
+    written by another version of the analyzer): rows appended to it would not line up."""
     with path.open("rb") as stream:
-        head = stream.read(len(CSV_COLUMNS[0]) + 1)
-    found = "csv" if head == b"url," else "jsonl" if head.startswith(b"{") else None
+        head = stream.readline(64 * 1024)
+    found = "csv" if head.startswith(b"url,") else "jsonl" if head.startswith(b"{") else None
     if found != output_format:
         raise BatchError(f"{path} is not {output_format} output from analyzer batch (found {found or 'something else'})")
+    if found == "csv" and head.decode("utf-8", errors="replace").rstrip("\r\n").split(",") != list(CSV_COLUMNS):
+        raise BatchError(f"{path} has other columns than this version writes ({', '.join(CSV_COLUMNS)}); "
+                         "continue it with the version that started it, or write to a new file")
 
 
 def _drop_partial_line(path: Path) -> None:

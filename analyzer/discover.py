@@ -279,6 +279,7 @@ async def discover(
     taken: Counter[str] = Counter()
     pages: list[FoundPage] = []
     unread: list[errors.ScanError] = []
+    seen = {home_key}  # the pages read or listed as unread, so no page is listed twice
     budget = settings.max_pages - 1
     while budget > 0 and len(seen_blocks) - known_blocks < ENOUGH_BLOCKS:
         batch = _pick(queue, tried, taken, min(settings.per_host, budget))
@@ -288,16 +289,17 @@ async def discover(
         results, finished = await _fetch_all(batch, fetcher, site, deadline)
         for candidate, page in results:
             if isinstance(page, errors.ScanError):
-                unread.append(page)
+                _note_unread(unread, page, candidate.url, seen)
                 continue
             if url_key(page.final_url) in tried - {candidate.key}:
                 continue
             read = _read(page, site, with_links=candidate.depth == 1)
             if isinstance(read, errors.ScanError):
-                unread.append(read)
+                _note_unread(unread, read, candidate.url, seen)
                 continue
             parsed, links = read
             tried.add(url_key(page.final_url))
+            seen.add(url_key(page.final_url))
             pages.append(FoundPage(page, "services", parsed))
             seen_blocks.update(block.text for block in parsed.blocks)
             for child in rank_links(links, depth=2, source=page.final_url, chrome=chrome):
@@ -361,6 +363,14 @@ def _alternates(root: LexborHTMLParser) -> list[LexborNode]:
 
 def _names_english(link: LexborNode) -> bool:
     return (link.attrs.get("hreflang") or "").lower().split("-")[0] == "en"
+
+
+def _note_unread(unread: list[errors.ScanError], error: errors.ScanError, url: str, seen: set[str]) -> None:
+    """List a page that could not be read, once: several links may end at one failing page."""
+    key = url_key(error.url or url)
+    if key not in seen:
+        seen.add(key)
+        unread.append(error)
 
 
 def _read(page: FetchedPage, site: Site, *, with_links: bool) -> tuple[ParsedPage, list[Link]] | errors.ScanError:

@@ -9,6 +9,7 @@
     │   │   └── TLSError           kind "tls": the certificate or the TLS handshake failed
     │   ├── FetchTimeout           kind "timeout"
     │   ├── TooManyRedirects       kind "redirects"
+    │   ├── OffSite                kind "off_site": a page of the site redirects to another site
     │   ├── HTTPStatusError        kind "http_status"
     │   │   └── Blocked            kind "blocked": the site's bot protection refused the request
     │   ├── NotHTML                kind "not_html"
@@ -73,6 +74,10 @@ class FetchTimeout(ScanError):
 
 class TooManyRedirects(ScanError):
     kind = "redirects"
+
+
+class OffSite(ScanError):
+    kind = "off_site"
 
 
 class HTTPStatusError(ScanError):

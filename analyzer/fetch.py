@@ -262,7 +262,7 @@ class Fetcher:
     def _vetted(source: str, target: str, may_redirect: Callable[[str], bool] | None) -> str:
         target = normalize_input_url(target)
         if may_redirect is not None and not may_redirect(target):
-            raise errors.ScanError(f"{source} redirects off the site to {target}", url=source)
+            raise errors.OffSite(f"{source} redirects off the site to {target}", url=source)
         return target
 
     async def _request(self, url: str, limit: int, truncate: bool) -> _Answer:

@@ -16,18 +16,23 @@ import httpx
 
 from . import errors
 from .config import Settings
-from .discover import Site, discover, english_versions, names_alternate, needs_javascript, script_redirect, url_key
+from .discover import Site, discover, english_versions, names_alternate, needs_javascript, script_redirect
 from .extract import Block, ParsedPage, drop_repeated, parse_page
 from .fetch import FetchedPage, Fetcher, normalize_input_url
 from .language import foreign_language
 from .model import BlockModel, decide_labels, load_model
-from .report import BlockPrediction, PageInfo, Report, UnreadPage, build_report, error_report
+from .report import BlockPrediction, ErrorInfo, PageInfo, Report, UnreadPage, build_report, error_report
 from .taxonomy import CLASSES, NONE, find_claims
 
 logger = logging.getLogger(__name__)
 
 # The English versions a home page names that are tried before it is read as it is.
 MAX_ENGLISH_VERSIONS = 3
+# A services page that failed with one of these tells why a site could not be read.
+SAYS_WHY_KINDS = frozenset({"timeout", "connect", "tls", "blocked", "robots", "needs_js"})
+DEAD_LINK_STATUSES = frozenset({404, 410})
+# An unread page's message is cut to this length: a link's URL can run to kilobytes.
+MAX_MESSAGE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -208,14 +213,13 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
         del home_parsed  # discover drops the home page's tree once it has read the links
         crawl = await crawling
         sources = [PageSource(f.page.final_url, f.page.html, f.role, f.page.status, f.parsed) for f in crawl.pages]
-        unread = [UnreadPage(exc.url or "", exc.kind, exc.message) for exc in crawl.unread]
+        unread = [UnreadPage(exc.url or "", exc.kind, _shortened(exc.message)) for exc in crawl.unread]
         home_classified = any(source.role == "home" for source in sources)
         report = classify_pages(
             url, sources, model=model, final_url=home.final_url, home=None if home_classified else home_read
         )
-        if all(source.role == "home" for source in sources) and not report.offered:
-            return error_report(url, _nothing_read(home, crawl.unread), pages=report.pages, unread=unread,
-                                model=model.info)
+        if report.error is None and all(source.role == "home" for source in sources) and not report.offered:
+            report = _nothing_read(url, home, crawl.unread, pages=report.pages, model=model)
         return replace(report, unread=unread)
     except errors.ScanError as exc:
         return error_report(url, exc, model=model.info)
@@ -226,22 +230,32 @@ async def scan_site(url: str, fetcher: Fetcher, model: BlockModel, settings: Set
         return error_report(url, errors.InternalError(f"{type(exc).__name__}: {exc}", url=url), model=model.info)
 
 
-def _nothing_read(home: FetchedPage, unread: Sequence[errors.ScanError]) -> errors.ScanError:
-    """Why a scan read no services page and found no offerings on the home page. A services
-    page that failed for a reason other than a dead link (a 404 or 410) is what went wrong, and
-    its kind says whether a retry may help; otherwise the site has no services page to read."""
-    failed = next((exc for exc in unread if not _dead_link(exc)), None)
+def _nothing_read(
+    url: str, home: FetchedPage, unread: Sequence[errors.ScanError], *, pages: Sequence[PageInfo], model: BlockModel
+) -> Report:
+    """The error row of a scan that read no services page and found no offerings on the home
+    page. When a services page failed in a way that says why the site could not be read (a
+    timeout, a 5xx, bot protection, robots.txt, ...), that failure is the row's error; a dead
+    link, or a page that is not one (another site's, a PDF), leaves ``no_services_page``."""
+    failed = next((exc for exc in unread if _says_why(exc)), None)
     if failed is None:
-        return errors.NoServicesPage(
-            f"no services page found on {home.final_url}, and the home page lists no offerings", url=home.final_url
-        )
-    failed.message = f"no services page could be read ({failed.message}), and the home page lists no offerings"
-    failed.url = home.final_url
-    return failed
+        missing = f"no services page found on {home.final_url}, and the home page lists no offerings"
+        return error_report(url, errors.NoServicesPage(missing, url=home.final_url), pages=pages, model=model.info)
+    report = error_report(url, failed, pages=pages, model=model.info)
+    message = f"no services page could be read ({_shortened(failed.message)}), and the home page lists no offerings"
+    return replace(report, final_url=home.final_url, error=ErrorInfo(failed.kind, message))
 
 
-def _dead_link(exc: errors.ScanError) -> bool:
-    return type(exc) is errors.HTTPStatusError and exc.status in (404, 410)
+def _says_why(failure: errors.ScanError) -> bool:
+    """Whether a services page's failure tells why the site could not be read, rather than
+    that the link led nowhere useful (404 or 410, another site, a PDF, a redirect loop)."""
+    if isinstance(failure, errors.HTTPStatusError) and not isinstance(failure, errors.Blocked):
+        return failure.status not in DEAD_LINK_STATUSES
+    return failure.kind in SAYS_WHY_KINDS
+
+
+def _shortened(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE_CHARS else message[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def fetch_page(url: str, *, settings: Settings | None = None) -> FetchedPage:
@@ -268,20 +282,20 @@ async def _in_english(home: FetchedPage, parsed: ParsedPage, fetcher: Fetcher) -
         except errors.ScanError as exc:
             logger.info("%s: its English version %s failed: %s", home.final_url, english, exc)
             continue
-        if _english_version_of(home, site, page, page_parsed):
+        if _english_version_of(site, page, page_parsed):
             return page, page_parsed
         logger.info("%s: %s is not its English version", home.final_url, page.final_url)
     return home, parsed
 
 
-def _english_version_of(home: FetchedPage, site: Site, page: FetchedPage, parsed: ParsedPage) -> bool:
-    """Whether a page the home page names as its English version is one: not the home page
-    again, not in another language, and, on another site, naming the home page's site back."""
-    if url_key(page.final_url) == url_key(home.final_url):
-        return False
+def _english_version_of(site: Site, page: FetchedPage, parsed: ParsedPage) -> bool:
+    """Whether a page the home page names as its English version is one: not in another
+    language, as declared or as its text shows (a switcher may set a cookie and send the
+    browser back to the home page, now in English), and, on another site, naming the home
+    page's site back."""
     if not site.contains(page.final_url) and not names_alternate(parsed.tree, page.final_url, site):
         return False
-    return foreign_language(parsed.text) is None
+    return Site.of(page, parsed.tree).language in (None, "en") and foreign_language(parsed.text) is None
 
 
 async def _fetch_home(given: str, start: str, fetcher: Fetcher) -> FetchedPage:

@@ -12,8 +12,11 @@ Fault routes live under ``/_fault/`` so any site can also misbehave on demand:
                                  200, a page that is only <meta http-equiv="refresh" content="N; url=URL">
     /_fault/blocked/N?server=S&header=H
                                  status N as a bot-protection service sends it: Server S, header H: 1
-    /_fault/cookie?set=NAME%3DVALUE&many=N
-                                 a page that sets that cookie (and N more) and shows the Cookie header it was sent
+    /_fault/cookie?set=NAME%3DVALUE&many=N&to=URL
+                                 a page that sets that cookie (and N more) and shows the Cookie header it was
+                                 sent; with ``to``, a 302 to URL that sets them (a language switcher's way)
+    /_fault/by-cookie?cookie=NAME%3DVALUE&then=PATH&else=PATH
+                                 the site's file at ``then`` when the request carries that cookie, else at ``else``
     /_fault/negotiate            302 to /en/ when Accept-Language names English first, else to /de/
     /_fault/big/N                N bytes, Content-Length declared
     /_fault/stream/N             N bytes, no Content-Length (read until close)
@@ -156,8 +159,18 @@ def _blocked(handler: SiteHandler, args: list[str]) -> None:
 def _cookie(handler: SiteHandler, args: list[str]) -> None:
     cookies = [handler.query("set")] if handler.query("set") else []
     cookies += [f"c{n}=1" for n in range(int(handler.query("many") or 0))]
+    headers: dict[str, str | list[str]] = {"Set-Cookie": [f"{cookie}; Path=/" for cookie in cookies]}
+    if handler.query("to"):
+        handler.send_body(302, b"", headers={**headers, "Location": handler.query("to")})
+        return
     body = _page(f"Cookie sent: [{handler.headers.get('Cookie', '')}]").encode()
-    handler.send_body(200, body, headers={"Set-Cookie": [f"{cookie}; Path=/" for cookie in cookies]})
+    handler.send_body(200, body, headers=headers)
+
+
+def _by_cookie(handler: SiteHandler, args: list[str]) -> None:
+    sent = [cookie.strip() for cookie in (handler.headers.get("Cookie") or "").split(";")]
+    handler.path = handler.query("then") if handler.query("cookie") in sent else handler.query("else")
+    SimpleHTTPRequestHandler.do_GET(handler)
 
 
 def _negotiate(handler: SiteHandler, args: list[str]) -> None:
@@ -292,7 +305,7 @@ def _empty(handler: SiteHandler, args: list[str]) -> None:
 
 
 FAULTS: dict[str, FaultHandler] = {
-    "status": _status, "blocked": _blocked, "cookie": _cookie, "negotiate": _negotiate, "slow": _slow, "drip": _drip, "reset": _reset, "seq": _seq, "redirect": _redirect,
+    "status": _status, "blocked": _blocked, "cookie": _cookie, "by-cookie": _by_cookie, "negotiate": _negotiate, "slow": _slow, "drip": _drip, "reset": _reset, "seq": _seq, "redirect": _redirect,
     "refresh": _refresh, "loop": _loop, "pdf": _pdf, "as-html": _as_html, "big": _big, "stream": _stream, "gzipbomb": _gzipbomb, "gzip": _gzip,
     "charset": _charset, "invalid-utf8": _invalid_utf8, "empty": _empty,
 }

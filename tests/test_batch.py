@@ -151,6 +151,15 @@ def test_resume_refuses_what_it_cannot_continue(options: BatchOptions, message: 
         run_batch(["y"], options, settings=local_settings)
 
 
+def test_resume_refuses_a_csv_with_other_columns(local_settings: Settings, tmp_path: Path) -> None:
+    older = tmp_path / "results.csv"
+    older.write_text(",".join(CSV_COLUMNS[:-1]) + "\nhttps://a.example/,ok,,BPO,BPO,1,0,0,0,,\n", encoding="utf-8")
+    with pytest.raises(BatchError, match="other columns"):
+        run_batch(["https://b.example/"], BatchOptions(output=str(older), output_format="csv", resume=True),
+                  settings=local_settings)
+    assert older.read_text(encoding="utf-8").count("\n") == 2  # untouched
+
+
 def test_resume_skips_done_rows_and_drops_a_partial_line(serve_site: Callable[[str], str],
                                                           local_settings: Settings, tmp_path: Path) -> None:
     northwind, lexhub = serve_site("northwind"), serve_site("lexhub")

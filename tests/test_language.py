@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import analyzer
+from analyzer import Settings
 from analyzer.language import MIN_WORDS, foreign_language
 
 from .server import SITES, SiteServer
@@ -111,6 +112,24 @@ def test_an_english_version_that_fails_leaves_the_home_page_as_it_is() -> None:
         report = analyzer.scan(server.url + "/", allow_private=True)
     assert report.error is not None and report.error.kind == "not_english"
     assert report.final_url == server.url + "/"
+
+
+def test_a_home_page_in_another_language_is_not_english_even_when_its_services_page_fails() -> None:
+    # The switcher leads to a German page (no cookie is read here), and the one services page
+    # answers 503: the row says what a retry would say too.
+    with SiteServer(SITES / "zweisprachig", routes={"/services.html": "/_fault/status/503"}) as server:
+        report = analyzer.scan(server.url + "/keks.html", settings=Settings(allow_private=True, retry_backoff=0.01))
+    assert report.error is not None and report.error.kind == "not_english"
+    assert [(page.url.removeprefix(server.url), page.kind) for page in report.unread] == [("/services.html", "http_status")]
+
+
+def test_a_switcher_that_sets_a_cookie_and_sends_back_home_leads_to_english() -> None:
+    # The switcher sets lang=en and redirects to "/", which then answers in English.
+    routes = {"/": "/_fault/by-cookie?cookie=lang%3Den&then=/en/&else=/keks.html"}
+    with SiteServer(SITES / "zweisprachig", routes=routes) as server:
+        report = analyzer.scan(server.url + "/", allow_private=True)
+    assert report.status == "ok" and report.final_url == server.url + "/" and report.offered == ["BPO"]
+    assert [page.url.removeprefix(server.url) for page in report.pages] == ["/en/services.html"]
 
 
 def two_sites(tmp_path: Path, german_head: str, german_nav: str, english_heads: dict[str, str]) -> tuple[Path, Path]:
