@@ -322,13 +322,9 @@ def english_versions(page: FetchedPage, tree: LexborHTMLParser | None = None) ->
         return []
     site = Site.of(page, root)
     base = _document_base(root, page.final_url)
-
-    def targets(links: Iterable[LexborNode]) -> list[str]:
-        return [url for link in links if (url := clean_url(_join(base, link.attrs.get("href") or ""))) is not None]
-
-    alternates = targets(link for link in _alternates(root) if _names_english(link))
-    switchers = targets(link for link in root.css("a[href]")
-                        if _names_english(link) or _words(link.text(separator=" ")) in ENGLISH_LINK_TEXTS)
+    alternates = _targets((link for link in _alternates(root) if _names_english(link)), base)
+    switchers = _targets((link for link in root.css("a[href]")
+                          if _names_english(link) or _words(link.text(separator=" ")) in ENGLISH_LINK_TEXTS), base)
     ordered = [
         *(url for url in alternates if site.contains(url)),
         *(url for url in alternates if not site.contains(url)),
@@ -349,16 +345,17 @@ def names_alternate(tree: LexborHTMLParser | None, url: str, site: Site) -> bool
     require before they trust one."""
     if tree is None:
         return False
-    base = _document_base(tree, url)
-    return any(
-        (target := clean_url(_join(base, link.attrs.get("href") or ""))) is not None and site.contains(target)
-        for link in _alternates(tree)
-    )
+    return any(site.contains(target) for target in _targets(_alternates(tree), _document_base(tree, url)))
 
 
 def _alternates(root: LexborHTMLParser) -> list[LexborNode]:
     """The page's ``<link rel="alternate" hreflang>`` elements."""
     return [link for link in root.css("link[hreflang]") if "alternate" in (link.attrs.get("rel") or "").lower().split()]
+
+
+def _targets(links: Iterable[LexborNode], base: str) -> list[str]:
+    """The clean absolute URLs that links' hrefs name, resolved against ``base``."""
+    return [url for link in links if (url := clean_url(_join(base, link.attrs.get("href") or ""))) is not None]
 
 
 def _names_english(link: LexborNode) -> bool:
