@@ -68,13 +68,14 @@ MAX_COOKIES_PER_HOST = 100
 POOLS_PER_SLOT = 2
 # Bot-protection services answer a client they will not serve (a challenge page, a firewall
 # rule) with 403, 429 or 503 and headers that name them; such an answer is no server fault,
-# and asking again will not change it.
-_BLOCK_HEADERS = {"cf-mitigated": "Cloudflare", "x-sucuri-block": "Sucuri"}
+# and asking again will not change it. AWS WAF answers a challenge with 202 and a CAPTCHA
+# with 405, each with its header.
+_BLOCK_HEADERS = {"cf-mitigated": "Cloudflare", "x-sucuri-block": "Sucuri", "x-amzn-waf-action": "AWS WAF"}
 # Headers (and Server names) that such a service puts on every answer it passes on, blocked or not.
 _PROXY_HEADERS = {"x-iinfo": "Imperva", "x-datadome": "DataDome"}
 _PROXY_SERVERS = {"cloudflare": "Cloudflare", "akamaighost": "Akamai", "sucuri/cloudproxy": "Sucuri",
                   "datadome": "DataDome"}
-BLOCKING_CODES = frozenset({403, 429, 503})
+BLOCKING_CODES = frozenset({202, 403, 405, 429, 503})
 # Nearly no page has a refresh, so a page is parsed for one only when this finds one; a
 # plain substring test for the word ("Refresh", "refresh", "REFRESH") runs first, as the
 # case-blind regex costs about 0.2 ms on a 25 KB page.
@@ -204,8 +205,9 @@ class Fetcher:
 
     @staticmethod
     def _html(answer: _Answer) -> tuple[str, str]:
-        """The page's text and content type; raises when it is an error, empty or not HTML."""
-        if answer.status >= 400:
+        """The page's text and content type; raises when it is an error, a bot-protection
+        challenge (which may come with a 2xx status), empty or not HTML."""
+        if answer.status >= 400 or bot_protection(answer.status, answer.headers):
             raise _status_error(answer)
         content_type = answer.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type and content_type not in HTML_TYPES:
@@ -404,7 +406,7 @@ class Fetcher:
 def bot_protection(status: int, headers: httpx.Headers) -> str | None:
     """The bot-protection service that refused a request, named by its answer's headers.
 
-    A header the service sends only when it blocks says so for 403, 429 and 503. A header or
+    A header the service sends only when it blocks says so for any of BLOCKING_CODES. A header or
     ``Server`` name that it puts on every answer says so for 403 only: a 503 through such a
     proxy may be the vendor's own server down for maintenance, worth asking again.
     """

@@ -170,6 +170,8 @@ def test_retried_until_success(steps: str, requests: int) -> None:
         ("/_fault/blocked/403?header=x-iinfo", "blocked", 1),
         ("/_fault/blocked/503?header=x-iinfo", "http_status", 3),  # Imperva marks every answer it passes on
         ("/_fault/blocked/403?server=nginx", "http_status", 1),
+        ("/_fault/blocked/202?header=x-amzn-waf-action", "blocked", 1),  # AWS WAF's challenge, a 2xx
+        ("/_fault/blocked/405?header=x-amzn-waf-action", "blocked", 1),  # and its CAPTCHA
     ],
 )
 def test_bot_protection_is_told_apart_from_a_server_error(path: str, kind: str, requests: int) -> None:
