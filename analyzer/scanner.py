@@ -335,10 +335,11 @@ async def _fetch_over_either_scheme(given: str, start: str, fetcher: Fetcher) ->
 def _with_www(url: str) -> str | None:
     """``url`` with ``www.`` before its host name; None when the host has it already, or is not
     a domain name (an address, or a single label such as ``localhost``)."""
-    host = httpx.URL(url).host
+    parsed = httpx.URL(url)
+    host = parsed.host
     if host.startswith("www.") or "." not in host or host.replace(".", "").isdigit() or ":" in host:
         return None
-    return str(httpx.URL(url).copy_with(host="www." + host))
+    return str(parsed.copy_with(host="www." + host))
 
 
 async def _home_shown(home: FetchedPage, fetcher: Fetcher) -> tuple[FetchedPage, ParsedPage]:

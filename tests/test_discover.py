@@ -34,10 +34,14 @@ def crawled(server: SiteServer, settings: Settings = SETTINGS, *, deadline_in: f
     return asyncio.run(main())
 
 
+def paths_and_roles(server: SiteServer, found: Crawl) -> list[tuple[str, str]]:
+    """(path, role) of each page a crawl chose."""
+    return [(page.page.final_url.removeprefix(server.url), page.role) for page in found.pages]
+
+
 def crawl(server: SiteServer, settings: Settings = SETTINGS, *, deadline_in: float | None = None) -> list[tuple[str, str]]:
     """Discover from the server's home page; (path, role) of each page chosen."""
-    found = crawled(server, settings, deadline_in=deadline_in).pages
-    return [(page.page.final_url.removeprefix(server.url), page.role) for page in found]
+    return paths_and_roles(server, crawled(server, settings, deadline_in=deadline_in))
 
 
 def pages_requested(server: SiteServer) -> list[str]:
@@ -240,8 +244,7 @@ def test_a_page_not_found_served_as_200_is_not_read_as_a_services_page() -> None
         found = crawled(server)
         requested = pages_requested(server)
     assert "/services/" in requested  # fetched: only its content tells it is missing
-    assert [(page.page.final_url.removeprefix(server.url), page.role) for page in found.pages] == [
-        ("/what-we-do.html", "services")]
+    assert paths_and_roles(server, found) == [("/what-we-do.html", "services")]
     [missing] = found.unread
     assert missing.url == server.url + "/services/" and missing.kind == "http_status"
     assert "'page not found' page" in missing.message
@@ -277,7 +280,7 @@ def test_services_pages_that_fail_are_reported_as_unread() -> None:
     unread = {exc.url.removeprefix(server.url): (exc.kind, exc.message) for exc in found.unread if exc.url}
     assert set(unread) == {"/payroll.html", "/order-entry.html"} and len(found.unread) == 2
     assert unread["/payroll.html"][0] == "http_status" and "503" in unread["/payroll.html"][1]
-    assert {page.page.final_url.removeprefix(server.url) for page in found.pages}.isdisjoint(unread)
+    assert {path for path, _ in paths_and_roles(server, found)}.isdisjoint(unread)
 
 
 def test_page_cap() -> None:
@@ -344,7 +347,7 @@ def test_off_site_redirect_not_followed() -> None:
 def test_deadline_keeps_what_was_fetched() -> None:
     with SiteServer(SITES / "northwind", routes={"/services.html": "/_fault/slow/5"}) as server:
         found = crawled(server, SETTINGS.with_changes(timeout=8.0), deadline_in=0.3)
-    assert [(page.page.final_url.removeprefix(server.url), page.role) for page in found.pages] == [("/", "home")]
+    assert paths_and_roles(server, found) == [("/", "home")]
     [late] = found.unread
     assert late.url == server.url + "/services.html" and late.kind == "timeout"
 
